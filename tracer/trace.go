@@ -47,13 +47,13 @@ type NodeStop string
 // Node stops. The empty value means the node's outflows were followed.
 const (
 	NodeFollowed    NodeStop = ""
-	NodeTerminal    NodeStop = "terminal"     // a labelled exchange, bridge, mixer...
-	NodeDepth       NodeStop = "depth"        // reached at the depth limit
-	NodeBudget      NodeStop = "budget"       // a budget ran out before it was expanded
-	NodeContract    NodeStop = "contract"     // contract policy says stop
-	NodeHopFailed   NodeStop = "hop failed"   // the node could not answer for it
-	NodeInterrupted NodeStop = "interrupted"  // the walk was cancelled first
-	NodeBelowValue  NodeStop = "below value"  // it holds less than the threshold
+	NodeTerminal    NodeStop = "terminal"    // a labelled exchange, bridge, mixer...
+	NodeDepth       NodeStop = "depth"       // reached at the depth limit
+	NodeBudget      NodeStop = "budget"      // a budget ran out before it was expanded
+	NodeContract    NodeStop = "contract"    // contract policy says stop
+	NodeHopFailed   NodeStop = "hop failed"  // the node could not answer for it
+	NodeInterrupted NodeStop = "interrupted" // the walk was cancelled first
+	NodeBelowValue  NodeStop = "below value" // it holds less than the threshold
 )
 
 // Node is an address the stolen value reached.
