@@ -29,13 +29,12 @@ type StopReason string
 
 // Stop reasons. Only StopComplete means nothing was left to follow.
 const (
-	StopComplete     StopReason = "complete"
-	StopDepth        StopReason = "depth limit"
-	StopAddresses    StopReason = "address budget"
-	StopRequests     StopReason = "rpc request budget"
-	StopInterrupted  StopReason = "interrupted"
-	StopHopFailed    StopReason = "hop failed"
-	StopStillPending StopReason = "running"
+	StopComplete    StopReason = "complete"
+	StopDepth       StopReason = "depth limit"
+	StopAddresses   StopReason = "address budget"
+	StopRequests    StopReason = "rpc request budget"
+	StopInterrupted StopReason = "interrupted"
+	StopHopFailed   StopReason = "hop failed"
 )
 
 // Complete reports whether the walk followed everything it found.
@@ -53,7 +52,6 @@ const (
 	NodeContract    NodeStop = "contract"    // contract policy says stop
 	NodeHopFailed   NodeStop = "hop failed"  // the node could not answer for it
 	NodeInterrupted NodeStop = "interrupted" // the walk was cancelled first
-	NodeBelowValue  NodeStop = "below value" // it holds less than the threshold
 )
 
 // Node is an address the stolen value reached.

@@ -1,0 +1,128 @@
+package tracer
+
+import (
+	"math/big"
+	"slices"
+)
+
+// ledger propagates stolen value through the transfers found so far.
+//
+// Value is tracked per address and asset. The seeds are credited with what
+// they received in the window; every other address holds only what traced
+// transfers brought it. Transfers are replayed in chain order, and each takes
+// tainted value first from its sender's holdings ("poison first"), up to its
+// amount. A transfer sent before any tainted value arrived carries none, which
+// is what makes the walk causal. Value is conserved: what the seeds were
+// credited equals what all holders hold at the end.
+type ledger struct {
+	credits  map[string]Transfer // what the seeds received, by transfer ID
+	outflows map[string]Transfer // transfers sent by expanded nodes, by ID
+
+	tainted  map[string]*big.Int // the stolen part of each transfer
+	held     map[Address]map[Asset]*big.Int
+	received map[Address]map[Asset]*big.Int
+	first    map[Address]uint64 // block of the first tainted inflow
+}
+
+func newLedger() *ledger {
+	return &ledger{credits: map[string]Transfer{}, outflows: map[string]Transfer{}}
+}
+
+func (l *ledger) addCredit(t Transfer)  { l.credits[t.ID()] = t }
+func (l *ledger) addOutflow(t Transfer) { l.outflows[t.ID()] = t }
+
+// propagate recomputes every holding from scratch. trusted says which
+// transfers may carry taint at all.
+func (l *ledger) propagate(trusted func(Transfer) bool) {
+	l.tainted = map[string]*big.Int{}
+	l.held = map[Address]map[Asset]*big.Int{}
+	l.received = map[Address]map[Asset]*big.Int{}
+	l.first = map[Address]uint64{}
+	for _, e := range l.events() {
+		if e.credit {
+			l.arrive(e.t, e.t.Amount)
+			continue
+		}
+		t := e.t
+		if !trusted(t) {
+			continue
+		}
+		avail := amountAt(l.held, t.From, t.Asset)
+		x := new(big.Int).Set(t.Amount)
+		if avail.Cmp(x) < 0 {
+			x.Set(avail)
+		}
+		if x.Sign() == 0 {
+			continue
+		}
+		avail.Sub(avail, x)
+		l.tainted[t.ID()] = x
+		l.arrive(t, x)
+	}
+}
+
+// arrive books x of t's asset at its recipient.
+func (l *ledger) arrive(t Transfer, x *big.Int) {
+	amountAt(l.held, t.To, t.Asset).Add(amountAt(l.held, t.To, t.Asset), x)
+	amountAt(l.received, t.To, t.Asset).Add(amountAt(l.received, t.To, t.Asset), x)
+	if _, ok := l.first[t.To]; !ok { // events come in chain order
+		l.first[t.To] = t.BlockNumber
+	}
+}
+
+type ledgerEvent struct {
+	t      Transfer
+	credit bool
+}
+
+// events lists credits and outflows in chain order. A credit that is also an
+// outflow of a traced node (value sent back to a seed) counts as an outflow.
+func (l *ledger) events() []ledgerEvent {
+	evs := make([]ledgerEvent, 0, len(l.credits)+len(l.outflows))
+	for id, t := range l.credits {
+		if _, dup := l.outflows[id]; !dup {
+			evs = append(evs, ledgerEvent{t: t, credit: true})
+		}
+	}
+	for _, t := range l.outflows {
+		evs = append(evs, ledgerEvent{t: t})
+	}
+	slices.SortFunc(evs, func(a, b ledgerEvent) int { return compareTransfers(a.t, b.t) })
+	return evs
+}
+
+// stolen sums the seeds' credits per asset.
+func (l *ledger) stolen() map[Asset]*big.Int {
+	out := map[Asset]*big.Int{}
+	for id, t := range l.credits {
+		if _, dup := l.outflows[id]; dup {
+			continue
+		}
+		if out[t.Asset] == nil {
+			out[t.Asset] = new(big.Int)
+		}
+		out[t.Asset].Add(out[t.Asset], t.Amount)
+	}
+	return out
+}
+
+// firstInflow is the block at which tainted value first reached a.
+func (l *ledger) firstInflow(a Address) (uint64, bool) {
+	b, ok := l.first[a]
+	return b, ok
+}
+
+// amountAt returns the (mutable) amount of asset at a, creating it as zero.
+func amountAt(m map[Address]map[Asset]*big.Int, a Address, asset Asset) *big.Int {
+	byAsset := m[a]
+	if byAsset == nil {
+		byAsset = map[Asset]*big.Int{}
+		m[a] = byAsset
+	}
+	x := byAsset[asset]
+	if x == nil {
+		x = new(big.Int)
+		byAsset[asset] = x
+	}
+	return x
+}

@@ -1,0 +1,375 @@
+package tracer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+)
+
+// Options configure a walk.
+type Options struct {
+	Chain  string
+	Seeds  []Address
+	Window BlockRange
+	// MaxDepth is the number of hops followed from the seeds; <= 0 means no limit.
+	MaxDepth int
+	// MinValue is the smallest tainted amount a transfer must carry to be followed.
+	MinValue Threshold
+	// MaxAddresses caps the addresses in the trace; <= 0 means no limit.
+	MaxAddresses int
+	// MaxRequests caps the source's JSON-RPC requests (needs a Metered source); <= 0 means no limit.
+	MaxRequests int64
+	// StopAtContracts makes unlabelled contracts terminals instead of following them.
+	StopAtContracts bool
+	// Labels names known entities; nil means none.
+	Labels Labeler
+	// Progress, when set, is called after each level.
+	Progress func(LevelStats)
+}
+
+// ErrNoStolenValue means the seeds received nothing in the window, so there
+// is nothing to follow.
+var ErrNoStolenValue = errors.New("the seeds received no value in the block window")
+
+// Walk follows the value the seeds received in the window, level by level.
+// It returns a Trace whenever it got past the seeds, also when a budget, a
+// failed hop or a cancelled ctx cut it short (Stats.StopReason says which);
+// it returns an error only when it could not start.
+func Walk(ctx context.Context, src Source, opts Options) (*Trace, error) {
+	if len(opts.Seeds) == 0 {
+		return nil, errors.New("tracer: no seed addresses")
+	}
+	if opts.Window.Len() == 0 {
+		return nil, fmt.Errorf("tracer: empty block window [%d,%d]", opts.Window.From, opts.Window.To)
+	}
+	w := newWalker(src, opts)
+	start := time.Now()
+	if err := w.start(ctx); err != nil {
+		return nil, err
+	}
+	w.run(ctx)
+	t := w.result()
+	t.Stats.Elapsed = time.Since(start)
+	return t, nil
+}
+
+// walker holds the state of one walk.
+type walker struct {
+	src    Source
+	opts   Options
+	ledger *ledger
+	nodes  map[Address]*nodeState
+	// thresholds per asset, in base units.
+	thresholds map[Asset]*big.Int
+	tokens     map[Address]Token
+	described  map[Address]bool
+	skipped    []Skip
+	levels     []LevelStats
+	stop       StopReason
+	stopDetail string
+}
+
+type nodeState struct {
+	Node
+	covered     bool
+	coveredFrom uint64
+}
+
+func newWalker(src Source, opts Options) *walker {
+	return &walker{
+		src:        src,
+		opts:       opts,
+		ledger:     newLedger(),
+		nodes:      map[Address]*nodeState{},
+		thresholds: map[Asset]*big.Int{},
+		tokens:     map[Address]Token{},
+		described:  map[Address]bool{},
+	}
+}
+
+// start registers the seeds and what they received in the window.
+func (w *walker) start(ctx context.Context) error {
+	seeds := dedupe(w.opts.Seeds)
+	d, err := w.src.Describe(ctx, seeds, nil)
+	if err != nil {
+		return fmt.Errorf("tracer: describing the seeds: %w", err)
+	}
+	for _, a := range seeds {
+		n := w.addNode(a, 0, w.opts.Window.From, d.Accounts[a])
+		n.Category = CategorySeed
+	}
+	in, err := w.src.Transfers(ctx, TransferQuery{Direction: Incoming, Addresses: seeds, Window: w.opts.Window})
+	if err != nil {
+		return fmt.Errorf("tracer: reading what the seeds received: %w", err)
+	}
+	var tokens []Address
+	for _, t := range in {
+		if t.Asset != NativeAsset && !w.described[Address(t.Asset)] && !slices.Contains(tokens, Address(t.Asset)) {
+			tokens = append(tokens, Address(t.Asset))
+		}
+	}
+	if err := w.describeTokens(ctx, tokens); err != nil {
+		return err
+	}
+	for _, t := range in {
+		if _, isSeed := w.nodes[t.To]; !isSeed || !w.followable(t) {
+			continue
+		}
+		w.ledger.addCredit(t)
+	}
+	if len(w.ledger.credits) == 0 {
+		return fmt.Errorf("tracer: %w [%d,%d]", ErrNoStolenValue, w.opts.Window.From, w.opts.Window.To)
+	}
+	w.ledger.propagate(w.trusted)
+	for asset, amount := range w.ledger.stolen() {
+		w.thresholds[asset] = w.opts.MinValue.Amount(w.decimals(asset), amount)
+	}
+	return nil
+}
+
+// run expands the frontier level by level until nothing is left or a limit hits.
+func (w *walker) run(ctx context.Context) {
+	for level := 0; ; level++ {
+		frontier, window := w.frontier()
+		if len(frontier) == 0 {
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			w.halt(frontier, StopInterrupted, NodeInterrupted, err.Error())
+			return
+		}
+		before := w.usage()
+		if w.opts.MaxRequests > 0 && before.Requests >= w.opts.MaxRequests {
+			w.halt(frontier, StopRequests, NodeBudget, fmt.Sprintf("%d requests used, budget %d", before.Requests, w.opts.MaxRequests))
+			return
+		}
+		began := time.Now()
+		found, err := w.src.Transfers(ctx, TransferQuery{Direction: Outgoing, Addresses: frontier, Window: window})
+		if err != nil {
+			if ctx.Err() != nil {
+				w.halt(frontier, StopInterrupted, NodeInterrupted, ctx.Err().Error())
+			} else {
+				w.halt(frontier, StopHopFailed, NodeHopFailed, err.Error())
+			}
+			return
+		}
+		inFrontier := map[Address]bool{}
+		for _, a := range frontier {
+			inFrontier[a] = true
+			n := w.nodes[a]
+			if !n.covered || window.From < n.coveredFrom {
+				n.coveredFrom = window.From
+			}
+			n.covered = true
+		}
+		for _, t := range found {
+			if inFrontier[t.From] && t.From != t.To {
+				w.ledger.addOutflow(t)
+			}
+		}
+		w.ledger.propagate(w.trusted)
+		added, err := w.grow(ctx, level+1)
+		stats := LevelStats{
+			Level: level, Frontier: len(frontier), Window: window, Transfers: len(found),
+			NewAddresses: added, Usage: w.usage().Sub(before), Elapsed: time.Since(began),
+		}
+		w.levels = append(w.levels, stats)
+		if w.opts.Progress != nil {
+			w.opts.Progress(stats)
+		}
+		if err != nil {
+			next, _ := w.frontier()
+			if ctx.Err() != nil {
+				w.halt(next, StopInterrupted, NodeInterrupted, ctx.Err().Error())
+			} else {
+				w.halt(next, StopHopFailed, NodeHopFailed, err.Error())
+			}
+			return
+		}
+		if w.stop != "" {
+			next, _ := w.frontier()
+			w.halt(next, w.stop, NodeBudget, w.stopDetail)
+			return
+		}
+	}
+}
+
+// frontier lists the nodes whose outflows must be read next, and the window
+// that covers them all: from the earliest tainted inflow not yet covered.
+func (w *walker) frontier() ([]Address, BlockRange) {
+	var out []Address
+	from := w.opts.Window.To
+	for a, n := range w.nodes {
+		if n.Stop != NodeFollowed {
+			continue
+		}
+		first, ok := w.ledger.firstInflow(a)
+		if !ok || (n.covered && first >= n.coveredFrom) {
+			continue
+		}
+		if w.opts.MaxDepth > 0 && n.Depth >= w.opts.MaxDepth {
+			n.Stop = NodeDepth
+			continue
+		}
+		out = append(out, a)
+		from = min(from, first)
+	}
+	slices.Sort(out)
+	return out, BlockRange{From: from, To: w.opts.Window.To}
+}
+
+// grow adds the recipients that newly received at least the threshold.
+func (w *walker) grow(ctx context.Context, depth int) (int, error) {
+	var fresh []Address
+	firstSeen := map[Address]uint64{}
+	for _, t := range w.ledger.outflows {
+		if _, known := w.nodes[t.To]; known || !w.kept(t) {
+			continue
+		}
+		if _, seen := firstSeen[t.To]; !seen {
+			fresh = append(fresh, t.To)
+			firstSeen[t.To] = t.BlockNumber
+		}
+		firstSeen[t.To] = min(firstSeen[t.To], t.BlockNumber)
+	}
+	slices.Sort(fresh)
+	if w.opts.MaxAddresses > 0 && len(w.nodes)+len(fresh) > w.opts.MaxAddresses {
+		room := max(w.opts.MaxAddresses-len(w.nodes), 0)
+		for _, a := range fresh[room:] {
+			w.skipped = append(w.skipped, Skip{Address: a, Reason: "address budget"})
+		}
+		fresh = fresh[:room]
+		w.stop, w.stopDetail = StopAddresses, fmt.Sprintf("--max-addresses %d reached", w.opts.MaxAddresses)
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	d, err := w.src.Describe(ctx, fresh, nil)
+	if err != nil {
+		return 0, fmt.Errorf("tracer: describing %d new addresses: %w", len(fresh), err)
+	}
+	for _, a := range fresh {
+		w.addNode(a, depth, firstSeen[a], d.Accounts[a])
+	}
+	return len(fresh), nil
+}
+
+// addNode registers an address reached at depth and classifies it.
+func (w *walker) addNode(a Address, depth int, block uint64, acct Account) *nodeState {
+	n := &nodeState{Node: Node{Address: a, Depth: depth, FirstSeenBlock: block, IsContract: acct.IsContract}}
+	n.Category = CategoryEOA
+	if acct.IsContract {
+		n.Category = CategoryContract
+	}
+	if w.opts.Labels != nil {
+		if l, ok := w.opts.Labels.Lookup(w.opts.Chain, a); ok {
+			n.Labels = append(n.Labels, l)
+			n.Category = l.Category
+		}
+	}
+	switch {
+	case depth > 0 && terminal(n.Category):
+		n.Stop = NodeTerminal
+	case depth > 0 && acct.IsContract && len(n.Labels) == 0 && w.opts.StopAtContracts:
+		n.Stop = NodeContract
+	}
+	w.nodes[a] = n
+	return n
+}
+
+// terminal reports whether the walk stops at an entity of category c.
+func terminal(c Category) bool {
+	switch c {
+	case CategoryExchange, CategoryBridge, CategoryMixer, CategoryDEX:
+		return true
+	}
+	return false
+}
+
+// halt stops the walk, marking the nodes left unexpanded.
+func (w *walker) halt(left []Address, reason StopReason, stop NodeStop, detail string) {
+	for _, a := range left {
+		w.nodes[a].Stop = stop
+	}
+	w.stop, w.stopDetail = reason, detail
+}
+
+// describeTokens fetches token metadata once per token.
+func (w *walker) describeTokens(ctx context.Context, tokens []Address) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	d, err := w.src.Describe(ctx, nil, tokens)
+	if err != nil {
+		return fmt.Errorf("tracer: describing %d tokens: %w", len(tokens), err)
+	}
+	for _, a := range tokens {
+		w.described[a] = true
+		if tok, ok := d.Tokens[a]; ok {
+			w.tokens[a] = tok
+		}
+	}
+	return nil
+}
+
+// followable reports whether a transfer moves real value of a known asset.
+func (w *walker) followable(t Transfer) bool {
+	if t.Amount == nil || t.Amount.Sign() <= 0 || t.Kind == KindERC721 {
+		return false
+	}
+	if t.Asset == NativeAsset {
+		return true
+	}
+	_, ok := w.tokens[Address(t.Asset)]
+	return ok
+}
+
+// trusted reports whether a transfer may carry taint: it must be followable,
+// and a token event's claimed sender must have signed the transaction or be a
+// contract (a spoofed Transfer event names a sender that did neither).
+func (w *walker) trusted(t Transfer) bool {
+	if !w.followable(t) {
+		return false
+	}
+	if t.Kind != KindERC20 {
+		return true
+	}
+	if t.TxFrom == t.From {
+		return true
+	}
+	n, ok := w.nodes[t.From]
+	return ok && n.IsContract
+}
+
+// kept reports whether a traced transfer carried at least the threshold.
+func (w *walker) kept(t Transfer) bool {
+	x := w.ledger.tainted[t.ID()]
+	if x == nil || x.Sign() == 0 {
+		return false
+	}
+	th := w.thresholds[t.Asset]
+	return th == nil || x.Cmp(th) >= 0
+}
+
+func (w *walker) decimals(a Asset) uint8 {
+	if a == NativeAsset {
+		return 18
+	}
+	return w.tokens[Address(a)].Decimals
+}
+
+func (w *walker) usage() Usage {
+	if m, ok := w.src.(Metered); ok {
+		return m.Usage()
+	}
+	return Usage{}
+}
+
+func dedupe(as []Address) []Address {
+	out := slices.Clone(as)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
