@@ -1,0 +1,133 @@
+// Package labels knows the entities behind addresses: exchanges, bridges,
+// mixers, DEX routers, sanctioned wallets. It reads user label files and
+// answers tracer.Labeler lookups. It knows nothing about RPC or the walk.
+//
+// Label files are CSV with the header chain,address,label,category,source.
+// When two entries name the same chain and address, the one read later wins
+// (so a user file overrides what came before it) and the conflict is recorded.
+package labels
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// Registry holds labels by chain and address.
+type Registry struct {
+	byKey     map[string]tracer.Label
+	Conflicts []string
+}
+
+var _ tracer.Labeler = (*Registry)(nil)
+
+// New returns an empty registry.
+func New() *Registry { return &Registry{byKey: map[string]tracer.Label{}} }
+
+// Len is the number of labelled addresses.
+func (r *Registry) Len() int { return len(r.byKey) }
+
+// Lookup returns the label of addr on chain.
+func (r *Registry) Lookup(chain string, addr tracer.Address) (tracer.Label, bool) {
+	l, ok := r.byKey[key(chain, string(addr))]
+	return l, ok
+}
+
+// Add labels addr on chain, replacing (and recording) an earlier label.
+func (r *Registry) Add(chain, addr string, l tracer.Label) {
+	k := key(chain, addr)
+	if old, ok := r.byKey[k]; ok && old != l {
+		r.Conflicts = append(r.Conflicts, fmt.Sprintf("%s %s: %q (%s) replaced by %q (%s)", chain, addr, old.Name, old.Source, l.Name, l.Source))
+	}
+	r.byKey[k] = l
+}
+
+// LoadFile reads a CSV label file into the registry.
+func (r *Registry) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	defer f.Close()
+	if err := r.ReadCSV(f); err != nil {
+		return fmt.Errorf("labels: %s: %w", path, err)
+	}
+	return nil
+}
+
+var header = []string{"chain", "address", "label", "category", "source"}
+
+// ReadCSV reads label rows (with the header chain,address,label,category,source).
+func (r *Registry) ReadCSV(in io.Reader) error {
+	cr := csv.NewReader(in)
+	cr.FieldsPerRecord = len(header)
+	cr.Comment = '#'
+	head, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("reading the header: %w", err)
+	}
+	if !slices.Equal(lower(head), header) {
+		return fmt.Errorf("line 1: header is %q, want %q", strings.Join(head, ","), strings.Join(header, ","))
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		line, _ := cr.FieldPos(0)
+		addr, err := canonical(rec[1])
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		cat := tracer.Category(strings.ToLower(strings.TrimSpace(rec[3])))
+		if !known(cat) {
+			return fmt.Errorf("line %d: unknown category %q (want one of %s)", line, rec[3], categoryList())
+		}
+		r.Add(strings.ToLower(strings.TrimSpace(rec[0])), addr, tracer.Label{Name: strings.TrimSpace(rec[2]), Category: cat, Source: strings.TrimSpace(rec[4])})
+	}
+}
+
+// canonical returns an EVM address in EIP-55 form.
+func canonical(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !common.IsHexAddress(s) {
+		return "", fmt.Errorf("address %q is not a 20-byte hex address", s)
+	}
+	return common.HexToAddress(s).Hex(), nil
+}
+
+var categories = []tracer.Category{
+	tracer.CategoryExchange, tracer.CategoryBridge, tracer.CategoryMixer, tracer.CategoryDEX,
+	tracer.CategorySanctions, tracer.CategoryContract, tracer.CategoryEOA, tracer.CategoryOther,
+}
+
+func known(c tracer.Category) bool { return slices.Contains(categories, c) }
+
+func categoryList() string {
+	var s []string
+	for _, c := range categories {
+		s = append(s, string(c))
+	}
+	return strings.Join(s, ", ")
+}
+
+func key(chain, addr string) string { return chain + ":" + addr }
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
+}
