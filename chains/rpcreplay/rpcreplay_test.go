@@ -27,6 +27,9 @@ func (*calcService) Add(a, b int) int     { return a + b }
 // Keys echoes an object, so that the order of its keys can be varied.
 func (*calcService) Keys(m map[string]any) map[string]any { return m }
 
+// Nothing returns a null result.
+func (*calcService) Nothing() *int { return nil }
+
 // Tick answers differently on every call.
 func (s *calcService) Tick() int64 { return s.ticks.Add(1) }
 
@@ -127,6 +130,7 @@ var script = [][]any{
 	{"calc_keys", map[string]any{"b": 1, "a": "0xABCdef", "c": []int{1, 2}}},
 	{"calc_fail", 3},
 	{"calc_missing", 1}, // -32601 method not found
+	{"calc_nothing"},    // null result
 	{"calc_tick"},
 	{"calc_tick"},
 	{"calc_tick"},
@@ -154,7 +158,7 @@ func TestRecordReplay(t *testing.T) {
 	ts := startServer(t)
 	live, file := record(t, ts.URL)
 	t.Logf("recorded:\n%s", file)
-	if live[4].Code != -32601 || live[3].Code != 3 || live[5] == live[6] {
+	if live[4].Code != -32601 || live[3].Code != 3 || live[5].Result != "<nil>" || live[6] == live[7] {
 		t.Fatalf("live outcomes are not what the test needs: %+v", live)
 	}
 	if n := strings.Count(string(file), "\n--> "); n != len(script) {
@@ -168,18 +172,18 @@ func TestRecordReplay(t *testing.T) {
 	c := dial(t, "http://replay.invalid", rp)
 	// Different split and order (so different ids): part of the recorded
 	// batch one call at a time, the single calls in one batch.
-	var got [8]outcome
+	var got [9]outcome
 	got[1] = call(t, c, "calc_add", 2, 3)
 	got[4] = call(t, c, "calc_missing", 1)
-	got[5] = call(t, c, "calc_tick")
-	b := batch(t, c, [][]any{script[3], script[2], script[0], script[6], script[7]})
-	got[3], got[2], got[0], got[6], got[7] = b[0], b[1], b[2], b[3], b[4]
+	got[6] = call(t, c, "calc_tick")
+	b := batch(t, c, [][]any{script[3], script[2], script[0], script[7], script[5], script[8]})
+	got[3], got[2], got[0], got[7], got[5], got[8] = b[0], b[1], b[2], b[3], b[4], b[5]
 	if diff := cmp.Diff(live, got[:]); diff != "" {
 		t.Errorf("replayed outcomes differ (-live +replay):\n%s", diff)
 	}
 	// Exhausted: the last entry of a key repeats.
-	if again := call(t, c, "calc_tick"); again != live[7] {
-		t.Errorf("after the recorded ticks: got %+v, want the last one %+v", again, live[7])
+	if again := call(t, c, "calc_tick"); again != live[8] {
+		t.Errorf("after the recorded ticks: got %+v, want the last one %+v", again, live[8])
 	}
 	if u := rp.Unused(); len(u) != 0 {
 		t.Errorf("unused after a full replay: %q", u)
