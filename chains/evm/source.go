@@ -1,0 +1,266 @@
+package evm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rpc"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// NativeMode says how native and internal ETH transfers are found.
+type NativeMode string
+
+// Native modes.
+const (
+	NativeAuto        NativeMode = "auto"         // probe: trace_filter if served, else the block scan
+	NativeTraceFilter NativeMode = "trace_filter" // trace_filter (Erigon, Reth, Nethermind, providers)
+	NativeBlockScan   NativeMode = "blockscan"    // debug_traceBlockByNumber with the callTracer
+	NativeOff         NativeMode = "off"          // tokens only
+)
+
+// ParseNativeMode reads a NativeMode from its name ("" means auto).
+func ParseNativeMode(s string) (NativeMode, error) {
+	switch m := NativeMode(s); m {
+	case "":
+		return NativeAuto, nil
+	case NativeAuto, NativeTraceFilter, NativeBlockScan, NativeOff:
+		return m, nil
+	}
+	return "", fmt.Errorf("evm: unknown native mode %q (want auto, trace_filter, blockscan or off)", s)
+}
+
+// Options configure a Source. The zero value is usable.
+type Options struct {
+	// Chain is the name put on transfers; default "ethereum".
+	Chain string
+	// HTTPClient is the transport (record / replay); default a plain client.
+	HTTPClient *http.Client
+	// RequestsPerSecond caps JSON-RPC requests (batch elements) per second
+	// to the endpoint; 0 = unlimited.
+	RequestsPerSecond float64
+	// MaxConcurrent caps HTTP round trips in flight; default 4.
+	MaxConcurrent int
+	// BatchSize is the JSON-RPC batch elements per round trip; default 100.
+	BatchSize int
+	// AddressesPerQuery is the size of the address OR-list of one
+	// eth_getLogs or trace_filter request; default 1000.
+	AddressesPerQuery int
+	// Native selects how native transfers are found; default NativeAuto.
+	Native NativeMode
+	// MaxBlocks is the most blocks one query may scan; default 100000.
+	MaxBlocks uint64
+}
+
+// ErrTooManyBlocks is returned when a query would scan more than
+// Options.MaxBlocks blocks.
+var ErrTooManyBlocks = errors.New("evm: block scan larger than the limit")
+
+// Method names ChainInfo.NativeMethod takes.
+const (
+	MethodTraceFilter = "trace_filter"
+	MethodBlockScan   = "debug_traceBlockByNumber"
+)
+
+// ChainInfo is what Probe learned about the node.
+type ChainInfo struct {
+	ChainID     *big.Int
+	GenesisHash string
+	Head        uint64
+	// NativeMethod is MethodTraceFilter, MethodBlockScan, or "" when native
+	// transfers are not traced.
+	NativeMethod string
+}
+
+// Source is a tracer.Source over an EVM node's JSON-RPC endpoint.
+type Source struct {
+	c                 *caller
+	chain             string
+	addressesPerQuery int
+	maxBlocks         uint64
+	mode              NativeMode
+
+	probeMu sync.Mutex
+	info    *ChainInfo
+	native  NativeMode // resolved mode: never NativeAuto once probed
+
+	mu      sync.Mutex
+	blocks  map[uint64]*blockEntry // block scan results, kept for the Source's life
+	txFrom  map[common.Hash]common.Address
+	scanned int64
+	accts   map[common.Address]tracer.Account
+	tokens  map[common.Address]*tracer.Token // nil value: no metadata
+}
+
+var (
+	_ tracer.Source    = (*Source)(nil)
+	_ tracer.Metered   = (*Source)(nil)
+	_ tracer.Described = (*Source)(nil)
+)
+
+// Dial prepares a Source for the node at rawURL (http, https, ws or wss). It
+// does not contact the node; Probe does. Errors name only the URL's host.
+func Dial(ctx context.Context, rawURL string, opts Options) (*Source, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("evm: cannot parse the RPC URL")
+	}
+	host := u.Scheme + "://" + u.Host
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+	default:
+		return nil, fmt.Errorf("evm: RPC URL %s: unsupported scheme (want http, https, ws or wss)", host)
+	}
+	mode, err := ParseNativeMode(string(opts.Native))
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{}
+	if opts.HTTPClient != nil {
+		copied := *opts.HTTPClient
+		hc = &copied
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = hintTransport{base: base}
+	rc, err := rpc.DialOptions(ctx, rawURL, rpc.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("evm: dial %s: %w", host, (&caller{host: host}).redact(err))
+	}
+	c := &caller{
+		rpc:         rc,
+		host:        host,
+		batchSize:   orDefault(opts.BatchSize, 100),
+		sem:         make(chan struct{}, orDefault(opts.MaxConcurrent, 4)),
+		attempts:    6,
+		backoffBase: 250 * time.Millisecond,
+		backoffMax:  8 * time.Second,
+		methods:     map[string]bool{},
+	}
+	if opts.RequestsPerSecond > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(opts.RequestsPerSecond), max(1, int(math.Ceil(opts.RequestsPerSecond))))
+	}
+	s := &Source{
+		c:                 c,
+		chain:             opts.Chain,
+		addressesPerQuery: orDefault(opts.AddressesPerQuery, 1000),
+		maxBlocks:         opts.MaxBlocks,
+		mode:              mode,
+		blocks:            map[uint64]*blockEntry{},
+		txFrom:            map[common.Hash]common.Address{},
+		accts:             map[common.Address]tracer.Account{},
+		tokens:            map[common.Address]*tracer.Token{},
+	}
+	if s.chain == "" {
+		s.chain = "ethereum"
+	}
+	if s.maxBlocks == 0 {
+		s.maxBlocks = 100_000
+	}
+	return s, nil
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Close releases the connection.
+func (s *Source) Close() { s.c.rpc.Close() }
+
+// Usage counts the requests and round trips sent and the blocks scanned.
+func (s *Source) Usage() tracer.Usage {
+	s.mu.Lock()
+	scanned := s.scanned
+	s.mu.Unlock()
+	return tracer.Usage{
+		Requests:      s.c.requests.Load(),
+		RoundTrips:    s.c.roundTrips.Load(),
+		BlocksScanned: scanned,
+	}
+}
+
+// Methods names the JSON-RPC methods used so far, sorted.
+func (s *Source) Methods() []string { return s.c.usedMethods() }
+
+// Transfers returns the transfers sent (Outgoing) or received (Incoming) by
+// q.Addresses in q.Window: token Transfer events from eth_getLogs, and native
+// and internal ETH by the probed native method.
+func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]tracer.Transfer, error) {
+	if q.Window.To < q.Window.From {
+		return nil, fmt.Errorf("evm: empty window [%d,%d]", q.Window.From, q.Window.To)
+	}
+	addrs, err := parseAddresses(q.Addresses)
+	if err != nil || len(addrs) == 0 {
+		return nil, err
+	}
+	native, err := s.nativeMode(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tokens, natives []tracer.Transfer
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		tokens, err = s.tokenTransfers(gctx, q.Direction, addrs, q.Window)
+		return err
+	})
+	g.Go(func() (err error) {
+		switch native {
+		case NativeTraceFilter:
+			natives, err = s.traceFilter(gctx, q.Direction, addrs, q.Window)
+		case NativeBlockScan:
+			natives, err = s.scanTransfers(gctx, q.Direction, addrs, q.Window)
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := append(natives, tokens...)
+	if err := s.fillTxFrom(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func parseAddresses(in []tracer.Address) ([]common.Address, error) {
+	seen := map[common.Address]bool{}
+	var out []common.Address
+	for _, a := range in {
+		if !common.IsHexAddress(string(a)) {
+			return nil, fmt.Errorf("evm: %q is not an EVM address", a)
+		}
+		ca := common.HexToAddress(string(a))
+		if !seen[ca] {
+			seen[ca] = true
+			out = append(out, ca)
+		}
+	}
+	slices.SortFunc(out, func(a, b common.Address) int { return a.Cmp(b) })
+	return out, nil
+}
+
+// chunks splits addrs into OR-lists of at most n addresses.
+func chunks(addrs []common.Address, n int) [][]common.Address {
+	var out [][]common.Address
+	for i := 0; i < len(addrs); i += n {
+		out = append(out, addrs[i:min(i+n, len(addrs))])
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package evm
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// traceFilter asks trace_filter for the value traces sent (fromAddress) or
+// received (toAddress) by addrs: one request per OR-list for the window,
+// split like eth_getLogs when the node refuses the size.
+func (s *Source) traceFilter(ctx context.Context, dir tracer.Direction, addrs []common.Address, w tracer.BlockRange) ([]tracer.Transfer, error) {
+	side := "fromAddress"
+	if dir == tracer.Incoming {
+		side = "toAddress"
+	}
+	var qs []rangeQuery
+	for _, c := range chunks(addrs, s.addressesPerQuery) {
+		qs = append(qs, rangeQuery{c, w.From, w.To})
+	}
+	var out []tracer.Transfer
+	err := s.splitRanges(ctx, "trace_filter", qs,
+		func(q rangeQuery) rpc.BatchElem {
+			return rpc.BatchElem{Method: "trace_filter", Args: []any{map[string]any{
+				"fromBlock": hexutil.Uint64(q.from),
+				"toBlock":   hexutil.Uint64(q.to),
+				side:        q.addrs,
+			}}, Result: new([]parityTrace)}
+		},
+		func(q rangeQuery, e rpc.BatchElem) error {
+			traces := *e.Result.(*[]parityTrace)
+			for _, t := range traces {
+				if t.BlockNumber < q.from || t.BlockNumber > q.to {
+					return fmt.Errorf("node answered a trace of block %d outside the range asked", t.BlockNumber)
+				}
+			}
+			out = append(out, tracesToTransfers(s.chain, traces)...)
+			return nil
+		})
+	return out, err
+}
