@@ -1,0 +1,54 @@
+package graph
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+var csvHeader = []string{"tx_hash", "block_number", "position", "kind", "from", "to", "asset", "symbol",
+	"amount", "tainted_amount", "from_depth", "to_category"}
+
+// WriteCSV writes transfers.csv: one row per kept transfer, in chain order.
+// Cells that a spreadsheet would take for a formula get a leading quote.
+func WriteCSV(w io.Writer, f *Flow) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return fmt.Errorf("graph: write csv: %w", err)
+	}
+	for _, t := range f.transfers {
+		chain := cmp.Or(t.Chain, f.Chain)
+		from, to := f.byID[NodeID(chain, t.From)], f.byID[NodeID(chain, t.To)]
+		row := []string{
+			t.TxHash, strconv.FormatUint(t.BlockNumber, 10), t.Position(), string(t.Kind),
+			string(t.From), string(t.To), string(t.Asset), f.Symbol(t.Asset),
+			t.Amount.String(), t.Tainted.String(), strconv.Itoa(from.Depth), string(to.Category),
+		}
+		for i := range row {
+			row[i] = neutraliseCell(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("graph: write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("graph: write csv: %w", err)
+	}
+	return nil
+}
+
+// neutraliseCell prefixes a single quote to a cell a spreadsheet would run
+// as a formula (starting with = + - @, or a tab or carriage return).
+func neutraliseCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,281 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// JSONVersion is the version of the graph.json contract WriteJSON writes.
+const JSONVersion = 1
+
+// Meta is what the exporters say about the run beyond the flow itself.
+type Meta struct {
+	Case   string
+	Params map[string]string
+	// ZeroElapsed writes elapsed times as 0, for golden and replay comparisons.
+	ZeroElapsed bool
+}
+
+func (m Meta) elapsedMS(d time.Duration) int64 {
+	if m.ZeroElapsed {
+		return 0
+	}
+	return d.Milliseconds()
+}
+
+type jsonDoc struct {
+	Version  int               `json:"version"`
+	Case     string            `json:"case"`
+	Params   map[string]string `json:"params"`
+	Chain    string            `json:"chain"`
+	Seeds    []tracer.Address  `json:"seeds"`
+	Window   jsonWindow        `json:"window"`
+	Nodes    []jsonNode        `json:"nodes"`
+	Edges    []jsonEdge        `json:"edges"`
+	Patterns []jsonPattern     `json:"patterns"`
+	Summary  jsonSummary       `json:"summary"`
+	Skipped  []jsonSkip        `json:"skipped"`
+	Levels   []jsonLevel       `json:"levels"`
+	Stats    jsonStats         `json:"stats"`
+}
+
+type jsonWindow struct {
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
+}
+
+type jsonLabel struct {
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Source   string `json:"source"`
+}
+
+type jsonNode struct {
+	Chain          string            `json:"chain"`
+	Address        tracer.Address    `json:"address"`
+	Category       tracer.Category   `json:"category"`
+	Labels         []jsonLabel       `json:"labels"`
+	Depth          int               `json:"depth"`
+	FirstSeenBlock uint64            `json:"first_seen_block"`
+	IsContract     bool              `json:"is_contract"`
+	Stop           tracer.NodeStop   `json:"stop"`
+	Received       map[string]string `json:"received"`
+	Held           map[string]string `json:"held"`
+}
+
+type jsonEdge struct {
+	From      tracer.Address `json:"from"`
+	To        tracer.Address `json:"to"`
+	Chain     string         `json:"chain"`
+	Asset     tracer.Asset   `json:"asset"`
+	Symbol    string         `json:"symbol"`
+	Amount    string         `json:"amount"`
+	Tainted   string         `json:"tainted"`
+	Transfers []jsonTransfer `json:"transfers"`
+}
+
+type jsonTransfer struct {
+	TxHash       string              `json:"tx_hash"`
+	BlockNumber  uint64              `json:"block_number"`
+	LogIndex     *int                `json:"log_index,omitempty"`
+	TraceAddress *[]int              `json:"trace_address,omitempty"`
+	Amount       string              `json:"amount"`
+	Tainted      string              `json:"tainted"`
+	Kind         tracer.TransferKind `json:"kind"`
+}
+
+type jsonPattern struct {
+	Kind       string            `json:"kind"`
+	Addresses  []tracer.Address  `json:"addresses"`
+	Evidence   []jsonEvidence    `json:"evidence"`
+	Confidence float64           `json:"confidence"`
+	Detail     map[string]string `json:"detail"`
+}
+
+type jsonEvidence struct {
+	TxHash string `json:"tx_hash"`
+	Block  uint64 `json:"block"`
+	Amount string `json:"amount"`
+}
+
+type jsonSummary struct {
+	Assets []jsonAsset `json:"assets"`
+}
+
+type jsonAsset struct {
+	Asset    tracer.Asset      `json:"asset"`
+	Symbol   string            `json:"symbol"`
+	Decimals uint8             `json:"decimals"`
+	Stolen   string            `json:"stolen"`
+	Buckets  map[string]string `json:"buckets"`
+	Shares   map[string]string `json:"shares"`
+}
+
+type jsonSkip struct {
+	Address tracer.Address `json:"address"`
+	TxHash  string         `json:"tx_hash"`
+	Reason  string         `json:"reason"`
+}
+
+type jsonLevel struct {
+	Level        int        `json:"level"`
+	Frontier     int        `json:"frontier"`
+	Window       jsonWindow `json:"window"`
+	Transfers    int        `json:"transfers"`
+	NewAddresses int        `json:"new_addresses"`
+	Usage        jsonUsage  `json:"usage"`
+	ElapsedMS    int64      `json:"elapsed_ms"`
+}
+
+type jsonUsage struct {
+	RPCRequests   int64 `json:"rpc_requests"`
+	RPCBatches    int64 `json:"rpc_batches"`
+	CacheHits     int64 `json:"cache_hits"`
+	CacheMisses   int64 `json:"cache_misses"`
+	BlocksScanned int64 `json:"blocks_scanned"`
+}
+
+type jsonStats struct {
+	jsonUsage
+	ElapsedMS  int64    `json:"elapsed_ms"`
+	StopReason string   `json:"stop_reason"`
+	StopDetail string   `json:"stop_detail"`
+	Methods    []string `json:"methods"`
+}
+
+// WriteJSON writes graph.json, the output contract (DESIGN.md): amounts are
+// base-unit decimal strings, assets "native" or the token address, and
+// every list is sorted so that equal flows give equal bytes.
+func WriteJSON(w io.Writer, f *Flow, meta Meta) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(jsonOf(f, meta)); err != nil {
+		return fmt.Errorf("graph: write json: %w", err)
+	}
+	return nil
+}
+
+func jsonOf(f *Flow, meta Meta) jsonDoc {
+	d := jsonDoc{
+		Version:  JSONVersion,
+		Case:     meta.Case,
+		Params:   orEmpty(meta.Params),
+		Chain:    f.Chain,
+		Seeds:    nonNil(f.Seeds),
+		Window:   jsonWindow{f.Window.From, f.Window.To},
+		Nodes:    make([]jsonNode, 0, len(f.nodes)),
+		Edges:    make([]jsonEdge, 0, len(f.edges)),
+		Patterns: make([]jsonPattern, 0, len(f.Patterns)),
+		Summary:  jsonSummary{Assets: make([]jsonAsset, 0, len(f.Summary))},
+		Skipped:  make([]jsonSkip, 0, len(f.Skipped)),
+		Levels:   make([]jsonLevel, 0, len(f.Levels)),
+		Stats: jsonStats{
+			jsonUsage:  usageOf(f.Stats.Usage),
+			ElapsedMS:  meta.elapsedMS(f.Stats.Elapsed),
+			StopReason: string(f.Stats.StopReason),
+			StopDetail: f.Stats.StopDetail,
+			Methods:    nonNil(f.Stats.Methods),
+		},
+	}
+	for _, n := range f.nodes {
+		jn := jsonNode{
+			Chain: n.Chain, Address: n.Address, Category: n.Category, Labels: make([]jsonLabel, 0, len(n.Labels)),
+			Depth: n.Depth, FirstSeenBlock: n.FirstSeenBlock, IsContract: n.IsContract, Stop: n.Stop,
+			Received: amountsOf(n.Received), Held: amountsOf(n.Held),
+		}
+		for _, l := range n.Labels {
+			jn.Labels = append(jn.Labels, jsonLabel{l.Name, string(l.Category), l.Source})
+		}
+		d.Nodes = append(d.Nodes, jn)
+	}
+	for _, e := range f.edges {
+		je := jsonEdge{
+			From: e.From.Address, To: e.To.Address, Chain: e.From.Chain, Asset: e.Asset, Symbol: f.Symbol(e.Asset),
+			Amount: e.Amount.String(), Tainted: e.Tainted.String(), Transfers: make([]jsonTransfer, 0, len(e.Transfers)),
+		}
+		for _, t := range e.Transfers {
+			je.Transfers = append(je.Transfers, transferOf(t))
+		}
+		d.Edges = append(d.Edges, je)
+	}
+	for _, p := range f.Patterns {
+		jp := jsonPattern{Kind: p.Kind, Addresses: nonNil(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
+			Confidence: p.Confidence, Detail: orEmpty(p.Detail)}
+		for _, ev := range p.Evidence {
+			jp.Evidence = append(jp.Evidence, jsonEvidence{ev.TxHash, ev.Block, amountString(ev.Amount)})
+		}
+		d.Patterns = append(d.Patterns, jp)
+	}
+	for _, a := range f.Summary {
+		ja := jsonAsset{Asset: a.Asset, Symbol: a.Symbol, Decimals: a.Decimal, Stolen: amountString(a.Stolen),
+			Buckets: map[string]string{}, Shares: map[string]string{}}
+		for b, v := range a.Buckets {
+			ja.Buckets[b] = amountString(v)
+			ja.Shares[b] = Share(v, a.Stolen)
+		}
+		d.Summary.Assets = append(d.Summary.Assets, ja)
+	}
+	for _, s := range f.Skipped {
+		d.Skipped = append(d.Skipped, jsonSkip{s.Address, s.TxHash, s.Reason})
+	}
+	for _, l := range f.Levels {
+		d.Levels = append(d.Levels, jsonLevel{
+			Level: l.Level, Frontier: l.Frontier, Window: jsonWindow{l.Window.From, l.Window.To},
+			Transfers: l.Transfers, NewAddresses: l.NewAddresses, Usage: usageOf(l.Usage), ElapsedMS: meta.elapsedMS(l.Elapsed),
+		})
+	}
+	return d
+}
+
+func transferOf(t tracer.TracedTransfer) jsonTransfer {
+	jt := jsonTransfer{TxHash: t.TxHash, BlockNumber: t.BlockNumber, Amount: t.Amount.String(),
+		Tainted: t.Tainted.String(), Kind: t.Kind}
+	if t.LogIndex >= 0 {
+		li := t.LogIndex
+		jt.LogIndex = &li
+	} else {
+		ta := append([]int{}, t.TraceAddress...)
+		jt.TraceAddress = &ta
+	}
+	return jt
+}
+
+func usageOf(u tracer.Usage) jsonUsage {
+	return jsonUsage{u.Requests, u.RoundTrips, u.CacheHits, u.CacheMisses, u.BlocksScanned}
+}
+
+// amountsOf renders per-asset amounts (encoding/json sorts the keys).
+func amountsOf(m map[tracer.Asset]*big.Int) map[string]string {
+	out := make(map[string]string, len(m))
+	for a, v := range m {
+		out[string(a)] = amountString(v)
+	}
+	return out
+}
+
+func amountString(v *big.Int) string {
+	if v == nil {
+		return "0"
+	}
+	return v.String()
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func nonNil[S ~[]E, E any](s S) S {
+	if s == nil {
+		return S{}
+	}
+	return s
+}

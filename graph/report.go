@@ -1,0 +1,233 @@
+package graph
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// reportRows caps the rows of each report table; topEndpoints the endpoints listed per asset.
+const (
+	reportRows   = 50
+	topEndpoints = 10
+)
+
+// bucketOrder is the order of the value accounting rows; unknown buckets follow by name.
+var bucketOrder = []string{
+	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketDormant,
+	tracer.BucketBelowThreshold, tracer.BucketNotFollowed, tracer.BucketOther,
+}
+
+// WriteReport writes report.md: the seeds and window, the stolen totals and
+// where they went, the top endpoints, what was not followed and why, and
+// what the run cost.
+func WriteReport(w io.Writer, f *Flow, meta Meta) error {
+	b := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+
+	p("# Flow report: %s\n\n", mdText(cmp.Or(meta.Case, "unnamed case")))
+	p("- Chain: %s\n", mdText(f.Chain))
+	p("- Seeds: %s\n", mdText(joinAddresses(f.Seeds)))
+	p("- Window: blocks %d to %d (%d blocks)\n", f.Window.From, f.Window.To, f.Window.Len())
+	p("- Flow: %d addresses, %d edges, %d transfers\n", len(f.nodes), len(f.edges), len(f.transfers))
+	p("- Stop reason: %s\n", mdText(stopText(f.Stats)))
+	for _, k := range slices.Sorted(maps.Keys(meta.Params)) {
+		p("- %s: %s\n", mdText(k), mdText(meta.Params[k]))
+	}
+
+	p("\n## Stolen value\n\n")
+	t := &mdTable{}
+	t.row("asset", "symbol", "stolen", "base units")
+	for _, a := range f.Summary {
+		t.row(string(a.Asset), a.Symbol, FormatAmount(a.Stolen, a.Decimal), amountString(a.Stolen))
+	}
+	t.write(b, "No stolen value was recorded.")
+
+	p("\n## Value accounting\n")
+	for _, a := range f.Summary {
+		p("\n### %s (%s)\n\n", mdText(cmp.Or(a.Symbol, ShortAddress(tracer.Address(a.Asset)))), mdText(string(a.Asset)))
+		t := &mdTable{}
+		t.row("bucket", "amount", "share")
+		for _, bucket := range bucketsOf(a.Buckets) {
+			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, Share(a.Buckets[bucket], a.Stolen))
+		}
+		t.write(b, "No accounting.")
+	}
+
+	p("\n## Top endpoints\n\n### Terminals (value received)\n\n")
+	f.endpointTable(func(n *Node) map[tracer.Asset]*big.Int {
+		if n.Stop != tracer.NodeTerminal {
+			return nil
+		}
+		return n.Received
+	}, "received").write(b, "No terminal was reached.")
+	p("\n### Largest holders (value still held)\n\n")
+	f.endpointTable(func(n *Node) map[tracer.Asset]*big.Int { return n.Held }, "held").write(b, "No address holds traced value.")
+
+	p("\n## Not followed\n\n")
+	t = &mdTable{}
+	t.row("address", "category", "depth", "reason")
+	for _, n := range f.nodes {
+		if n.Stop != tracer.NodeFollowed && n.Stop != tracer.NodeTerminal {
+			t.row(string(n.Address), string(n.Category), strconv.Itoa(n.Depth), string(n.Stop))
+		}
+	}
+	t.write(b, "Every address reached was followed or is a terminal.")
+	p("\n### Skipped transfers and addresses\n\n")
+	t = &mdTable{}
+	t.row("address", "tx", "reason")
+	for _, s := range f.Skipped {
+		t.row(string(s.Address), s.TxHash, s.Reason)
+	}
+	t.write(b, "Nothing was skipped.")
+
+	p("\n## Stats\n\n")
+	t = &mdTable{}
+	t.row("rpc requests", "round trips", "cache hits", "cache misses", "blocks scanned", "elapsed ms")
+	t.row(usageCells(f.Stats.Usage, meta.elapsedMS(f.Stats.Elapsed))...)
+	t.write(b, "")
+	p("\n- Methods: %s\n- Stop reason: %s\n", mdText(cmp.Or(strings.Join(f.Stats.Methods, ", "), "none reported")),
+		mdText(stopText(f.Stats)))
+	if len(f.Levels) > 0 {
+		p("\n### Levels\n\n")
+		t = &mdTable{}
+		t.row("level", "frontier", "window", "transfers", "new addresses", "rpc requests", "round trips", "cache hits",
+			"cache misses", "blocks scanned", "elapsed ms")
+		for _, l := range f.Levels {
+			t.row(append([]string{strconv.Itoa(l.Level), strconv.Itoa(l.Frontier),
+				fmt.Sprintf("%d-%d", l.Window.From, l.Window.To), strconv.Itoa(l.Transfers), strconv.Itoa(l.NewAddresses)},
+				usageCells(l.Usage, meta.elapsedMS(l.Elapsed))...)...)
+		}
+		t.write(b, "")
+	}
+	if err := b.Flush(); err != nil {
+		return fmt.Errorf("graph: write report: %w", err)
+	}
+	return nil
+}
+
+// endpointTable lists, per asset, the nodes with the largest amounts of pick.
+func (f *Flow) endpointTable(pick func(*Node) map[tracer.Asset]*big.Int, what string) *mdTable {
+	type row struct {
+		n *Node
+		a tracer.Asset
+		v *big.Int
+	}
+	var rows []row
+	for _, n := range f.nodes {
+		for a, v := range pick(n) {
+			if v != nil && v.Sign() > 0 {
+				rows = append(rows, row{n, a, v})
+			}
+		}
+	}
+	slices.SortFunc(rows, func(x, y row) int {
+		return cmp.Or(compareAssets(x.a, y.a), y.v.Cmp(x.v), strings.Compare(x.n.ID, y.n.ID))
+	})
+	t := &mdTable{}
+	t.row("address", "category", "label", "depth", what)
+	perAsset := map[tracer.Asset]int{}
+	for _, r := range rows {
+		if perAsset[r.a]++; perAsset[r.a] > topEndpoints {
+			continue
+		}
+		label, _ := r.n.PrimaryLabel()
+		t.row(string(r.n.Address), string(r.n.Category), label.Name, strconv.Itoa(r.n.Depth), f.amountText(r.a, r.v))
+	}
+	for _, a := range slices.SortedFunc(maps.Keys(perAsset), compareAssets) {
+		if extra := perAsset[a] - topEndpoints; extra > 0 {
+			t.row(fmt.Sprintf("… and %d more (%s)", extra, f.Symbol(a)), "", "", "", "")
+		}
+	}
+	return t
+}
+
+func bucketsOf(m map[string]*big.Int) []string {
+	out := slices.Clone(bucketOrder)
+	out = slices.DeleteFunc(out, func(b string) bool { _, ok := m[b]; return !ok })
+	for _, b := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(bucketOrder, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func usageCells(u tracer.Usage, elapsedMS int64) []string {
+	return []string{strconv.FormatInt(u.Requests, 10), strconv.FormatInt(u.RoundTrips, 10),
+		strconv.FormatInt(u.CacheHits, 10), strconv.FormatInt(u.CacheMisses, 10),
+		strconv.FormatInt(u.BlocksScanned, 10), strconv.FormatInt(elapsedMS, 10)}
+}
+
+func stopText(s tracer.Stats) string {
+	r := cmp.Or(string(s.StopReason), "unknown")
+	if s.StopDetail != "" {
+		r += " (" + s.StopDetail + ")"
+	}
+	return r
+}
+
+func joinAddresses(as []tracer.Address) string {
+	if len(as) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = string(a)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mdTable is a Markdown table whose first row is the header; it keeps at
+// most reportRows body rows and says how many it left out.
+type mdTable struct{ rows [][]string }
+
+func (t *mdTable) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *mdTable) write(w io.Writer, empty string) {
+	if len(t.rows) <= 1 {
+		fmt.Fprintln(w, mdText(empty))
+		return
+	}
+	for i, r := range t.rows {
+		if i > reportRows+1 {
+			fmt.Fprintf(w, "\n… and %d more rows.\n", len(t.rows)-i)
+			return
+		}
+		cells := make([]string, len(r))
+		for j, c := range r {
+			cells[j] = mdText(c)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+		if i == 0 {
+			fmt.Fprintf(w, "|%s\n", strings.Repeat(" --- |", len(r)))
+		}
+	}
+}
+
+// mdEscaper neutralises Markdown and inline HTML in text taken from the
+// trace (labels, symbols, reasons); line breaks become spaces so that a
+// value stays in its table cell.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;",
+	"#", `\#`, "\r\n", " ", "\n", " ", "\r", " ",
+)
+
+func mdText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return mdEscaper.Replace(s)
+}
