@@ -162,7 +162,9 @@ func (f *Flow) addTransfers(t *tracer.Trace, minTainted *big.Int) error {
 		if minTainted != nil && tt.Tainted.Cmp(minTainted) < 0 {
 			continue
 		}
-		from, to := f.byID[NodeID(chain, tt.From)], f.byID[NodeID(chain, tt.To)]
+		// A trace covers one chain: its nodes are on t.Chain whatever name
+		// the source gave the transfer's chain.
+		from, to := f.byID[NodeID(t.Chain, tt.From)], f.byID[NodeID(t.Chain, tt.To)]
 		if from == nil || to == nil {
 			return fmt.Errorf("graph: build: transfer %s: endpoint %s -> %s is not a node of the trace", id, tt.From, tt.To)
 		}

@@ -113,7 +113,6 @@ func TestBuildRejectsBrokenTraces(t *testing.T) {
 			t.Transfers = append(t.Transfers, t.Transfers[3])
 		},
 		"missing endpoint": func(t *tracer.Trace) { t.Transfers[0].To = addr(0x404) },
-		"other chain":      func(t *tracer.Trace) { t.Transfers[0].Chain = "bitcoin" },
 		"nil amount":       func(t *tracer.Trace) { t.Transfers[0].Amount = nil },
 		"nil tainted":      func(t *tracer.Trace) { t.Transfers[0].Tainted = nil },
 		"negative":         func(t *tracer.Trace) { t.Transfers[0].Tainted = big.NewInt(-1) },

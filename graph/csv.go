@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -19,8 +18,7 @@ func WriteCSV(w io.Writer, f *Flow) error {
 		return fmt.Errorf("graph: write csv: %w", err)
 	}
 	for _, t := range f.transfers {
-		chain := cmp.Or(t.Chain, f.Chain)
-		from, to := f.byID[NodeID(chain, t.From)], f.byID[NodeID(chain, t.To)]
+		from, to := f.byID[NodeID(f.Chain, t.From)], f.byID[NodeID(f.Chain, t.To)]
 		row := []string{
 			t.TxHash, strconv.FormatUint(t.BlockNumber, 10), t.Position(), string(t.Kind),
 			string(t.From), string(t.To), string(t.Asset), f.Symbol(t.Asset),

@@ -179,9 +179,18 @@ func (f *Flow) dotSummary(g *dot.Graph, rank func(int) *dot.Graph, from dot.Node
 	}
 	var folds []*fold
 	leaves := map[string]bool{}
+	held := map[tracer.Asset]*big.Int{}
 	depth := edges[0].To.Depth
 	for _, e := range edges {
-		leaves[e.To.ID] = true
+		if !leaves[e.To.ID] {
+			leaves[e.To.ID] = true
+			for a, v := range e.To.Held {
+				if held[a] == nil {
+					held[a] = new(big.Int)
+				}
+				held[a].Add(held[a], v)
+			}
+		}
 		depth = min(depth, e.To.Depth)
 		i := slices.IndexFunc(folds, func(x *fold) bool { return x.asset == e.Asset })
 		if i < 0 {
@@ -197,6 +206,9 @@ func (f *Flow) dotSummary(g *dot.Graph, rank func(int) *dot.Graph, from dot.Node
 		totals = append(totals, f.amountText(x.asset, x.sum))
 	}
 	label := strconv.Itoa(len(leaves)) + " addresses\ntotal " + strings.Join(totals, " + ")
+	if h := f.amountList(held); h != "" {
+		label += "\nholding " + h
+	}
 	sum := rank(depth).Node("#collapsed/" + from.ID())
 	sum.Attrs(
 		"label", dotText(label), "shape", "folder", "style", "filled", "fillcolor", "#f5f6fa", "fontcolor", "#000000",
