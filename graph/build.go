@@ -51,7 +51,7 @@ type Flow struct {
 	Chain   string
 	Seeds   []tracer.Address // sorted
 	Window  tracer.BlockRange
-	Summary []tracer.AssetSummary // native first, then by token address
+	Summary []tracer.AssetSummary // native first, then by token address; symbols filled in
 	Skipped []tracer.Skip         // sorted by address, tx hash, reason
 	Levels  []tracer.LevelStats   // by level
 	Stats   tracer.Stats
@@ -113,6 +113,9 @@ func Build(t *tracer.Trace, opts Options) (*Flow, error) {
 		f.native = tracer.Token{Symbol: "ETH", Decimals: 18}
 	}
 	f.Stats.Methods = slices.Compact(sortedCopy(t.Stats.Methods))
+	for i := range f.Summary { // a copy: the trace is left alone
+		f.Summary[i].Symbol = cmp.Or(f.Summary[i].Symbol, f.Symbol(f.Summary[i].Asset))
+	}
 	if err := f.addNodes(t); err != nil {
 		return nil, err
 	}

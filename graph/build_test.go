@@ -94,9 +94,14 @@ func TestBuildMinTainted(t *testing.T) {
 }
 
 func TestBuildNativeSymbol(t *testing.T) {
-	f, err := Build(sampleTrace(), Options{Native: tracer.Token{Symbol: "BTC", Decimals: 8}})
+	tr := sampleTrace()
+	tr.Summary.Assets[0].Symbol = "" // USDT, listed first in the trace
+	f, err := Build(tr, Options{Native: tracer.Token{Symbol: "BTC", Decimals: 8}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.Summary[1].Asset != tracer.Asset(usdt) || f.Summary[1].Symbol != "USDT" || tr.Summary.Assets[0].Symbol != "" {
+		t.Errorf("summary %+v: want USDT second with its symbol filled in, the trace untouched", f.Summary)
 	}
 	if got := f.Symbol(tracer.NativeAsset); got != "BTC" {
 		t.Errorf("native symbol %q, want BTC", got)

@@ -54,7 +54,7 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 
 	p("\n## Value accounting\n")
 	for _, a := range f.Summary {
-		p("\n### %s (%s)\n\n", mdText(cmp.Or(a.Symbol, ShortAddress(tracer.Address(a.Asset)))), mdText(string(a.Asset)))
+		p("\n### %s (%s)\n\n", mdText(a.Symbol), mdText(string(a.Asset)))
 		t := &mdTable{}
 		t.row("bucket", "amount", "share")
 		for _, bucket := range bucketsOf(a.Buckets) {
