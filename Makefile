@@ -1,0 +1,50 @@
+# flowtrace — `make help` lists the targets (from the #? comments).
+
+GO      ?= go
+BIN     := bin/flowtrace
+CASE    ?= fixtures/dev-theft
+PKGS    := ./...
+
+.DEFAULT_GOAL := help
+
+#? help: list the targets
+.PHONY: help
+help:
+	@awk -F': ' '/^#\?/ { sub(/^#\? */, ""); split($$0, a, ": "); printf "  %-10s %s\n", a[1], substr($$0, length(a[1]) + 3) }' $(MAKEFILE_LIST)
+
+#? build: build bin/flowtrace and bin/flowtrace-scenario
+.PHONY: build
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+#? demo: trace the recorded dev-theft case with no network into out/demo
+.PHONY: demo
+demo: build
+	$(BIN) trace --replay $(CASE)/rpc.replay $$(cat $(CASE)/args) --labels $(CASE)/labels.csv --out out/demo
+	@echo "demo: open out/demo/report.md and out/demo/graph.svg"
+
+#? test: unit, replay and live dev-node tests
+.PHONY: test
+test:
+	$(GO) test -count=1 $(PKGS)
+
+#? race: the tests under the race detector
+.PHONY: race
+race:
+	$(GO) test -count=1 -race $(PKGS)
+
+#? lint: gofmt and go vet
+.PHONY: lint
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+#? e2e: build geth v1.17.8 (cached), play the scenario on geth --dev and trace it with bin/flowtrace
+.PHONY: e2e
+e2e: build
+	bash fixtures/e2e/e2e.sh
+
+#? fixtures: re-record fixtures/*/ from the in-process dev node (rpc.replay, truth.json, want.*)
+.PHONY: fixtures
+fixtures:
+	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures' -update

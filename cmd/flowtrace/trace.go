@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/chains/labels"
+	"github.com/flowtrace/flowtrace/chains/rpcreplay"
+	"github.com/flowtrace/flowtrace/graph"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// traceOptions are the flags of `flowtrace trace`.
+type traceOptions struct {
+	rpcURL    string
+	chain     string
+	seeds     []string
+	fromBlock string
+	toBlock   string
+
+	depth           int
+	minValue        string
+	maxAddresses    int
+	maxRequests     int64
+	maxBlocks       uint64
+	stopAtContracts bool
+	labelFiles      []string
+
+	native        string
+	rps           float64
+	maxConcurrent int
+	batchSize     int
+	record        string
+	replay        string
+
+	out      string
+	caseName string
+	full     bool
+	quiet    bool
+}
+
+// traceGroups orders the flag groups of `flowtrace trace --help`.
+var traceGroups = []string{"What to trace", "Where to stop", "Node", "Record and replay", "Output"}
+
+func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &traceOptions{}
+	cmd := &cobra.Command{
+		Use:   "trace --seed ADDR[,ADDR] --from-block N [flags]",
+		Short: "Trace stolen value forward from seed addresses",
+		Example: "  # trace a theft from its exploiter address, block 21895000 on\n" +
+			"  export ETH_RPC_URL=https://node.example   # keep the key out of your shell history\n" +
+			"  flowtrace trace --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
+			"  # replay a recorded trace with no network\n" +
+			"  flowtrace trace --replay fixtures/scenario/rpc.replay $(cat fixtures/scenario/args) --out out/demo",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTrace(cmd.Context(), o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.seeds, "seed", nil, "seed addresses of the theft (comma-separated or repeated)")
+	f.StringVar(&o.chain, "chain", "ethereum", "chain: "+chainNames())
+	f.StringVar(&o.fromBlock, "from-block", "", "first block of the window: at or before the theft (required)")
+	f.StringVar(&o.toBlock, "to-block", "latest", "last block of the window: a number or latest")
+	f.StringVar(&o.minValue, "min-value", "0.1%", "smallest tainted amount followed: whole units (0.5) or a share of the stolen amount (0.1%)")
+	f.StringArrayVar(&o.labelFiles, "labels", nil, "label file (CSV chain,address,label,category,source); repeatable, later files win")
+	group(cmd, "What to trace", "seed", "chain", "from-block", "to-block", "min-value", "labels")
+
+	f.IntVar(&o.depth, "depth", 10, "hops to follow from the seeds")
+	f.IntVar(&o.maxAddresses, "max-addresses", 10000, "stop after this many addresses (0 = no limit)")
+	f.Int64Var(&o.maxRequests, "max-rpc-requests", 0, "stop after this many JSON-RPC requests (0 = no limit)")
+	f.Uint64Var(&o.maxBlocks, "max-blocks", 100000, "refuse to scan more blocks than this for native transfers")
+	f.BoolVar(&o.stopAtContracts, "stop-at-contracts", false, "treat unlabelled contracts as endpoints instead of following them")
+	group(cmd, "Where to stop", "depth", "max-addresses", "max-rpc-requests", "max-blocks", "stop-at-contracts")
+
+	f.StringVar(&o.rpcURL, "rpc", os.Getenv("ETH_RPC_URL"), "JSON-RPC endpoint of the node (default $ETH_RPC_URL)")
+	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
+	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
+	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
+	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
+	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size")
+
+	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
+	f.StringVar(&o.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
+	group(cmd, "Record and replay", "record", "replay")
+
+	f.StringVarP(&o.out, "out", "o", "out/trace", "output directory")
+	f.StringVar(&o.caseName, "case", "", "case name written in the outputs (default: the first seed)")
+	f.BoolVar(&o.full, "full", false, "draw every address: do not collapse wide fan-outs in graph.dot")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
+	group(cmd, "Output", "out", "case", "full", "quiet")
+
+	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
+	f.Lookup("rpc").DefValue = ""
+	cmd.SetUsageFunc(groupedUsage(traceGroups))
+	return cmd
+}
+
+// traceRequest is the validated input of a trace.
+type traceRequest struct {
+	chain     chainSpec
+	seeds     []tracer.Address
+	from      uint64
+	to        uint64 // 0 with toLatest
+	toLatest  bool
+	threshold tracer.Threshold
+	native    evm.NativeMode
+}
+
+// validate checks every flag that can be checked without the node.
+func (o *traceOptions) validate() (*traceRequest, error) {
+	r := &traceRequest{}
+	var ok bool
+	if r.chain, ok = lookupChain(o.chain); !ok {
+		return nil, usageErr("unknown --chain %q: want one of %s", o.chain, chainNames())
+	}
+	if len(o.seeds) == 0 {
+		return nil, usageErr("no seed addresses: give --seed ADDR (the thief's addresses; comma-separated for several)")
+	}
+	for _, s := range o.seeds {
+		a, err := parseAddress(s)
+		if err != nil {
+			return nil, usageErr("--seed: %v", err)
+		}
+		r.seeds = append(r.seeds, a)
+	}
+	if o.fromBlock == "" {
+		return nil, usageErr("--from-block is required: give the block of the theft, or one just before it")
+	}
+	var err error
+	if r.from, err = strconv.ParseUint(o.fromBlock, 10, 64); err != nil {
+		return nil, usageErr("--from-block %q is not a block number", o.fromBlock)
+	}
+	if o.toBlock == "latest" || o.toBlock == "" {
+		r.toLatest = true
+	} else if r.to, err = strconv.ParseUint(o.toBlock, 10, 64); err != nil {
+		return nil, usageErr("--to-block %q is not a block number or latest", o.toBlock)
+	} else if r.to < r.from {
+		return nil, usageErr("--from-block %d is after --to-block %d: swap them", r.from, r.to)
+	}
+	if r.threshold, err = tracer.ParseThreshold(o.minValue); err != nil {
+		return nil, usageErr("--min-value: %v", err)
+	}
+	if r.native, err = evm.ParseNativeMode(o.native); err != nil {
+		return nil, usageErr("--native: %v", err)
+	}
+	if o.depth < 1 {
+		return nil, usageErr("--depth %d: follow at least 1 hop", o.depth)
+	}
+	if o.record != "" && o.replay != "" {
+		return nil, usageErr("--record and --replay exclude each other: record against a node, replay without one")
+	}
+	if o.replay == "" && o.rpcURL == "" {
+		return nil, usageErr("no node: give --rpc URL or set ETH_RPC_URL (or --replay FILE to use a recording)")
+	}
+	if o.out == "" {
+		return nil, usageErr("--out must name a directory")
+	}
+	return r, nil
+}
+
+func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) error {
+	req, err := o.validate()
+	if err != nil {
+		return err
+	}
+	reg := labels.New()
+	for _, path := range o.labelFiles {
+		if err := reg.LoadFile(path); err != nil {
+			return usageErr("--labels: %v", err)
+		}
+	}
+	logf := func(format string, args ...any) {
+		if !o.quiet {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		}
+	}
+	for _, c := range reg.Conflicts {
+		logf("labels: conflict: %s", c)
+	}
+
+	client, endpoint, saveRecording, err := o.transport()
+	if err != nil {
+		return err
+	}
+	src, err := evm.Dial(ctx, endpoint, evm.Options{
+		Chain: req.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
+		BatchSize: o.batchSize, Native: req.native, MaxBlocks: o.maxBlocks,
+	})
+	if err != nil {
+		return usageErr("--rpc: %v", err)
+	}
+	defer src.Close()
+
+	info, err := src.Probe(ctx)
+	if err != nil {
+		if errors.Is(err, tracer.ErrUnsupported) {
+			return usageErr("%v", err)
+		}
+		return withCode(exitError, fmt.Errorf("%v\n  check that the node is up and the URL is right (--rpc or ETH_RPC_URL)", err))
+	}
+	if err := req.chain.check(info.ChainID); err != nil {
+		return usageErr("%v", err)
+	}
+	window, err := req.window(info.Head)
+	if err != nil {
+		return err
+	}
+	if n := src.ScanBlocks(window); n > o.maxBlocks {
+		return usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (about %s at 20 blocks/s); "+
+			"narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
+			window.From, window.To, n, (time.Duration(n/20) * time.Second).String())
+	}
+	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
+		req.chain.name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
+
+	trace, err := tracer.Walk(ctx, src, tracer.Options{
+		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
+		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
+		Labels: reg, Progress: func(l tracer.LevelStats) {
+			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
+				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
+				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond))
+		},
+	})
+	if err != nil {
+		if errors.Is(err, tracer.ErrNoStolenValue) {
+			return usageErr("%v: check --seed and start --from-block at or before the theft", err)
+		}
+		if ctx.Err() != nil {
+			return withCode(exitInterrupted, errors.New("interrupted before anything was traced"))
+		}
+		return withCode(exitError, err)
+	}
+	if err := saveRecording(); err != nil {
+		return withCode(exitError, err)
+	}
+	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window)}
+	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, logf)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	fmt.Fprintf(stdout, "%s\n", strings.Join(files, "\n"))
+	logf("flowtrace: %d addresses, %d transfers, %d requests in %d round trips, %d blocks scanned, %s: %s",
+		len(trace.Nodes), len(trace.Transfers), trace.Stats.Requests, trace.Stats.RoundTrips, trace.Stats.BlocksScanned,
+		trace.Stats.Elapsed.Round(time.Millisecond), stopText(trace.Stats))
+	return exitFor(trace.Stats.StopReason)
+}
+
+// transport builds the HTTP client for the node, or for a recording.
+// save writes the recording when --record is set; otherwise it does nothing.
+func (o *traceOptions) transport() (client *http.Client, endpoint string, save func() error, err error) {
+	save = func() error { return nil }
+	switch {
+	case o.replay != "":
+		rp, err := rpcreplay.LoadReplayer(o.replay)
+		if err != nil {
+			return nil, "", nil, usageErr("--replay: %v", err)
+		}
+		return &http.Client{Transport: rp}, "http://replay.invalid/", save, nil
+	case o.record != "":
+		rec := rpcreplay.NewRecorder(http.DefaultTransport)
+		save = func() error { return rec.Save(o.record) }
+		return &http.Client{Transport: rec}, o.rpcURL, save, nil
+	}
+	return nil, o.rpcURL, save, nil
+}
+
+// window resolves the block window against the node's head.
+func (r *traceRequest) window(head uint64) (tracer.BlockRange, error) {
+	to := r.to
+	if r.toLatest {
+		to = head
+	}
+	if to > head {
+		return tracer.BlockRange{}, usageErr("--to-block %d is past the node's head %d: lower it or use latest", to, head)
+	}
+	if r.from > to {
+		return tracer.BlockRange{}, usageErr("--from-block %d is after the last block %d of the window", r.from, to)
+	}
+	return tracer.BlockRange{From: r.from, To: to}, nil
+}
+
+func (o *traceOptions) caseOrSeed(r *traceRequest) string {
+	if o.caseName != "" {
+		return o.caseName
+	}
+	return string(r.seeds[0])
+}
+
+// params are the trace's parameters as written in graph.json: never the RPC URL.
+func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]string {
+	var seeds []string
+	for _, s := range r.seeds {
+		seeds = append(seeds, string(s))
+	}
+	return map[string]string{
+		"chain": r.chain.name, "seeds": strings.Join(seeds, ","),
+		"from_block": strconv.FormatUint(w.From, 10), "to_block": strconv.FormatUint(w.To, 10),
+		"depth": strconv.Itoa(o.depth), "min_value": o.minValue, "max_addresses": strconv.Itoa(o.maxAddresses),
+		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts),
+	}
+}
+
+// exitFor maps how a trace stopped to the exit code.
+func exitFor(r tracer.StopReason) error {
+	switch r {
+	case tracer.StopComplete:
+		return nil
+	case tracer.StopInterrupted:
+		return withCode(exitInterrupted, errSilent)
+	}
+	return withCode(exitIncomplete, errSilent)
+}
+
+func stopText(s tracer.Stats) string {
+	if s.StopDetail == "" {
+		return string(s.StopReason)
+	}
+	return string(s.StopReason) + " (" + s.StopDetail + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none (tokens only)"
+	}
+	return s
+}
