@@ -148,11 +148,14 @@ func (c *caller) roundTrip(ctx context.Context, elems []rpc.BatchElem) (time.Dur
 	return hint.get(), c.redact(err)
 }
 
+// maxRetryAfter caps the wait a server may ask for with Retry-After.
+const maxRetryAfter = time.Minute
+
 func (c *caller) sleep(ctx context.Context, attempt int, retryAfter time.Duration) error {
 	d := min(c.backoffBase<<attempt, c.backoffMax)
 	d = d/2 + rand.N(d/2+1) // jitter
 	if retryAfter > d {
-		d = min(retryAfter, 4*c.backoffMax)
+		d = min(retryAfter, maxRetryAfter)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -207,8 +207,13 @@ func TestLogsToTransfers(t *testing.T) {
 		t.Errorf("ERC-721 = %+v, %v", tr, ok)
 	}
 	for name, l := range map[string]types.Log{
-		"removed":       func() types.Log { l := base; l.Removed = true; return l }(),
-		"other event":   func() types.Log { l := base; l.Topics = slices.Clone(base.Topics); l.Topics[0] = common.Hash{1}; return l }(),
+		"removed": func() types.Log { l := base; l.Removed = true; return l }(),
+		"other event": func() types.Log {
+			l := base
+			l.Topics = slices.Clone(base.Topics)
+			l.Topics[0] = common.Hash{1}
+			return l
+		}(),
 		"short data":    func() types.Log { l := base; l.Data = base.Data[:31]; return l }(),
 		"two topics":    func() types.Log { l := base; l.Topics = base.Topics[:2]; return l }(),
 		"721 with data": func() types.Log { l := nft; l.Data = base.Data; return l }(),
@@ -241,7 +246,7 @@ func TestDecodeSymbolAndDecimals(t *testing.T) {
 		{"control characters dropped", enc("A\nB\x00"), "AB", true},
 		{"empty", nil, "", false},
 		{"empty string", enc(""), "", false},
-		{"bad offset", append(common.BigToHash(big.NewInt(1 << 40)).Bytes(), make([]byte, 32)...), "", false},
+		{"bad offset", append(common.BigToHash(big.NewInt(1<<40)).Bytes(), make([]byte, 32)...), "", false},
 		{"bad length", append(common.BigToHash(big.NewInt(32)).Bytes(), common.BigToHash(big.NewInt(99)).Bytes()...), "", false},
 		{"invalid utf-8", bytes32("\xff\xfe"), "", false},
 	} {
