@@ -28,7 +28,8 @@ import (
 // transient failures with backoff and counts what it sent.
 type caller struct {
 	rpc       *rpc.Client
-	host      string // scheme://host of the endpoint, the only part errors may name
+	host      string   // scheme://host of the endpoint, the only part errors may name
+	secrets   []string // the URL's other parts, scrubbed from errors
 	batchSize int
 	limiter   *rate.Limiter // nil: unlimited
 	sem       chan struct{}
@@ -188,13 +189,55 @@ func (c *caller) usedMethods() []string {
 }
 
 // redact rewrites *url.Error values so that they name only the endpoint's
-// scheme and host, never its path, query or userinfo (where keys live).
+// scheme and host, never its path, query or userinfo (where keys live), and
+// scrubs those parts from any other message (a provider may echo its key).
 func (c *caller) redact(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ue *url.Error
-	if err == nil || !errors.As(err, &ue) {
+	if errors.As(err, &ue) {
+		err = &url.Error{Op: ue.Op, URL: c.host, Err: ue.Err}
+	}
+	msg := err.Error()
+	scrubbed := msg
+	for _, s := range c.secrets {
+		scrubbed = strings.ReplaceAll(scrubbed, s, "<redacted>")
+	}
+	if scrubbed == msg {
 		return err
 	}
-	return &url.Error{Op: ue.Op, URL: c.host, Err: ue.Err}
+	return &redactedError{msg: scrubbed, err: err}
+}
+
+// redactedError shows a scrubbed message and keeps the cause for errors.Is.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// urlSecrets lists the parts of an endpoint URL that must not be shown.
+func urlSecrets(u *url.URL) []string {
+	var out []string
+	for _, s := range []string{u.User.String(), u.User.Username(), u.RawQuery, u.EscapedPath(), u.Path, u.Fragment} {
+		if len(s) > 1 {
+			out = append(out, s)
+		}
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		out = append(out, p)
+	}
+	// Keys often sit alone in a path segment or a query value.
+	for _, seg := range strings.FieldsFunc(u.Path+"&"+u.RawQuery, func(r rune) bool { return r == '/' || r == '&' || r == '=' }) {
+		if len(seg) >= 8 {
+			out = append(out, seg)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) }) // longest first
+	return out
 }
 
 // isTransportErr tells a failure of the HTTP exchange from a JSON-RPC error
@@ -260,7 +303,7 @@ func mapErr(err error) error {
 
 func isNotFoundMsg(msg string) bool {
 	m := strings.ToLower(msg)
-	return strings.Contains(m, "not found") || strings.Contains(m, "unknown block")
+	return strings.Contains(m, "not found") || strings.Contains(m, "unknown block") || strings.Contains(m, "beyond current head")
 }
 
 // retryHint carries the Retry-After of a 429 or 503 answer from the HTTP

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
@@ -518,5 +519,74 @@ func TestDialRedactsURL(t *testing.T) {
 		if _, err := Dial(context.Background(), bad, Options{}); err == nil || strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("Dial(%q) err = %v", bad, err)
 		}
+	}
+}
+
+func TestLiveLimits(t *testing.T) {
+	sc := startScenario(t)
+	ctx := context.Background()
+	q := func(s *Source, to uint64, n int) error {
+		_, err := s.Transfers(ctx, tracer.TransferQuery{Addresses: frontier(sc.alice, n), Window: tracer.BlockRange{From: 1, To: to}})
+		return err
+	}
+
+	// The block scan refuses windows larger than MaxBlocks, counting only
+	// blocks not scanned yet.
+	s, cnt := dialCounted(t, sc.node.URL(), Options{MaxBlocks: 2})
+	if err := q(s, 3, 1); !errors.Is(err, ErrTooManyBlocks) || cnt.get("debug_traceBlockByNumber") != 0 {
+		t.Errorf("3 blocks with MaxBlocks 2: err %v, %d traced", err, cnt.get("debug_traceBlockByNumber"))
+	}
+	if err := q(s, 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := q(s, 3, 1); err != nil || cnt.get("debug_traceBlockByNumber") != 3 {
+		t.Errorf("[1,3] after [1,2]: err %v, %d traced", err, cnt.get("debug_traceBlockByNumber"))
+	}
+
+	// A window past the head is not found, without splitting.
+	s, cnt = dialCounted(t, sc.node.URL(), Options{Native: NativeOff})
+	if err := q(s, 10, 1); !errors.Is(err, tracer.ErrNotFound) || cnt.get("eth_getLogs") != 1 {
+		t.Errorf("window past the head: err %v after %d eth_getLogs", err, cnt.get("eth_getLogs"))
+	}
+
+	// geth refuses OR-lists over --rpc.logquerylimit (1000): the list is halved.
+	s, cnt = dialCounted(t, sc.node.URL(), Options{Native: NativeOff, AddressesPerQuery: 5000})
+	if err := q(s, 3, 1500); err != nil || cnt.get("eth_getLogs") != 3 {
+		t.Errorf("1500 addresses in one list: err %v after %d eth_getLogs, want 3", err, cnt.get("eth_getLogs"))
+	}
+
+	// Concurrent queries over the same blocks trace each block once.
+	s, cnt = dialCounted(t, sc.node.URL(), Options{BatchSize: 1})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := q(s, 3, 1); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := cnt.get("debug_traceBlockByNumber"); n != 3 || s.Usage().BlocksScanned != 3 {
+		t.Errorf("8 concurrent queries traced %d blocks (BlocksScanned %d), want 3", n, s.Usage().BlocksScanned)
+	}
+}
+
+// A provider that echoes its key in an error body does not leak it.
+func TestLiveRedactsEchoedKey(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "invalid project id "+strings.TrimPrefix(r.URL.Path, "/v3/"), http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	s, err := Dial(context.Background(), srv.URL+"/v3/0123456789abcdef", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Probe(context.Background())
+	if err == nil || strings.Contains(err.Error(), "0123456789abcdef") || !strings.Contains(err.Error(), "401") {
+		t.Errorf("err = %v", err)
+	}
+	if !errors.As(err, new(rpc.HTTPError)) {
+		t.Errorf("the cause is lost: %v", err)
 	}
 }

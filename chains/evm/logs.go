@@ -42,6 +42,10 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 			q := qs[i]
 			if e.Error != nil {
 				switch {
+				case tooManyAddresses(e.Error) && len(q.addrs) > 1:
+					h := len(q.addrs) / 2
+					next = append(next, rangeQuery{q.addrs[:h], q.from, q.to}, rangeQuery{q.addrs[h:], q.from, q.to})
+					continue
 				case tooLarge(e.Error) && q.from < q.to:
 					mid := q.from + (q.to-q.from)/2
 					next = append(next, rangeQuery{q.addrs, q.from, mid}, rangeQuery{q.addrs, mid + 1, q.to})
@@ -74,14 +78,15 @@ func tooLarge(err error) bool {
 		return false
 	}
 	m := strings.ToLower(re.Error())
-	if isRateLimitMsg(m) {
+	if isRateLimitMsg(m) || strings.Contains(m, "beyond current head") || strings.Contains(m, "invalid block range") {
 		return false
 	}
 	if re.ErrorCode() == -32005 {
 		return true
 	}
 	for _, s := range []string{
-		"query returned more than", "block range", "range too large", "range is too large",
+		"query returned more than", "block range too large", "block range is too large", "block range limit",
+		"range too large", "range is too large", "max block range", "maximum block range",
 		"limit exceeded", "too many results", "response too large", "response size",
 		"exceed maximum", "exceeds maximum", "max results", "query timeout", "too many blocks",
 	} {
@@ -90,6 +95,18 @@ func tooLarge(err error) bool {
 		}
 	}
 	return false
+}
+
+// tooManyAddresses reports whether the node refused an OR-list for its
+// length (geth: at most 1000 topics per position, "exceed max topics", and
+// --rpc.logquerylimit, "exceed max addresses or topics per search position").
+func tooManyAddresses(err error) bool {
+	var re rpc.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	m := strings.ToLower(re.Error())
+	return strings.Contains(m, "exceed max topics") || strings.Contains(m, "exceed max addresses")
 }
 
 // tokenTransfers asks eth_getLogs for the Transfer events sent (topic1) or

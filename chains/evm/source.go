@@ -137,13 +137,15 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 		base = http.DefaultTransport
 	}
 	hc.Transport = hintTransport{base: base}
+	secrets := urlSecrets(u)
 	rc, err := rpc.DialOptions(ctx, rawURL, rpc.WithHTTPClient(hc))
 	if err != nil {
-		return nil, fmt.Errorf("evm: dial %s: %w", host, (&caller{host: host}).redact(err))
+		return nil, fmt.Errorf("evm: dial %s: %w", host, (&caller{host: host, secrets: secrets}).redact(err))
 	}
 	c := &caller{
 		rpc:         rc,
 		host:        host,
+		secrets:     secrets,
 		batchSize:   orDefault(opts.BatchSize, 100),
 		sem:         make(chan struct{}, orDefault(opts.MaxConcurrent, 4)),
 		attempts:    6,
