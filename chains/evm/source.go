@@ -203,7 +203,9 @@ func (s *Source) Methods() []string { return s.c.usedMethods() }
 
 // Transfers returns the transfers sent (Outgoing) or received (Incoming) by
 // q.Addresses in q.Window: token Transfer events from eth_getLogs, and native
-// and internal ETH by the probed native method.
+// and internal ETH by the probed native method. TxFrom is set on non-zero
+// token transfers, top-level transfers and, with the block scan, internal
+// ones (trace_filter does not name the signer of internal traces).
 func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]tracer.Transfer, error) {
 	if q.Window.To < q.Window.From {
 		return nil, fmt.Errorf("evm: empty window [%d,%d]", q.Window.From, q.Window.To)
