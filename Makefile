@@ -20,7 +20,7 @@ build:
 #? demo: trace the recorded dev-theft case with no network into out/demo
 .PHONY: demo
 demo: build
-	$(BIN) trace --replay $(CASE)/rpc.replay $$(cat $(CASE)/args) --labels $(CASE)/labels.csv --out out/demo
+	cd $(CASE) && $(CURDIR)/$(BIN) trace --replay rpc.replay $$(cat args) --out $(CURDIR)/out/demo
 	@echo "demo: open out/demo/report.md and out/demo/graph.svg"
 
 #? test: unit, replay and live dev-node tests

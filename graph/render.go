@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
+
+	"github.com/google/renameio/v2"
 )
 
 // ErrNoGraphviz means the Graphviz layout program is not on PATH.
@@ -46,16 +47,15 @@ func renderWith(ctx context.Context, prog, dotPath, svgPath string) error {
 	if err != nil {
 		return fmt.Errorf("graph: render svg with %s: %w", prog, ErrNoGraphviz)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(svgPath), ".graph-*.svg")
+	tmp, err := renameio.NewPendingFile(svgPath, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("graph: render svg: %w", err)
 	}
-	tmpName := tmp.Name()
-	_ = tmp.Close()
-	defer os.Remove(tmpName) // no-op after the rename
+	defer tmp.Cleanup() // no-op after CloseAtomicallyReplace
 
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "-Tsvg", "-o", tmpName, dotPath)
+	cmd := exec.CommandContext(ctx, bin, "-Tsvg", dotPath)
+	cmd.Stdout = tmp
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		msg := bytes.TrimSpace(stderr.Bytes())
@@ -64,10 +64,7 @@ func renderWith(ctx context.Context, prog, dotPath, svgPath string) error {
 		}
 		return fmt.Errorf("graph: %s -Tsvg %s: %w: %s", prog, dotPath, err, msg)
 	}
-	if err := os.Chmod(tmpName, 0o644); err != nil {
-		return fmt.Errorf("graph: render svg: %w", err)
-	}
-	if err := os.Rename(tmpName, svgPath); err != nil {
+	if err := tmp.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("graph: render svg: %w", err)
 	}
 	return nil

@@ -108,7 +108,9 @@ type AssetSummary struct {
 	Buckets map[string]*big.Int
 }
 
-// LevelStats describes one level (hop) of the walk.
+// LevelStats describes one level of the walk: level 0 reads what the seeds
+// received; level k follows the outflows of the frontier and reaches the
+// addresses k hops from the seeds.
 type LevelStats struct {
 	Level        int
 	Frontier     int

@@ -93,6 +93,7 @@ func newWalker(src Source, opts Options) *walker {
 // start registers the seeds and what they received in the window.
 func (w *walker) start(ctx context.Context) error {
 	seeds := dedupe(w.opts.Seeds)
+	began, before := time.Now(), w.usage()
 	d, err := w.src.Describe(ctx, seeds, nil)
 	if err != nil {
 		return fmt.Errorf("tracer: describing the seeds: %w", err)
@@ -127,12 +128,15 @@ func (w *walker) start(ctx context.Context) error {
 	for asset, amount := range w.ledger.stolen() {
 		w.thresholds[asset] = w.opts.MinValue.Amount(w.decimals(asset), amount)
 	}
+	w.record(LevelStats{Level: 0, Frontier: len(seeds), Window: w.opts.Window, Transfers: len(in),
+		NewAddresses: len(seeds), Usage: w.usage().Sub(before), Elapsed: time.Since(began)})
 	return nil
 }
 
-// run expands the frontier level by level until nothing is left or a limit hits.
+// run expands the frontier level by level until nothing is left or a limit
+// hits. Level 0 was the seeds' inflows; level k reaches the addresses k hops away.
 func (w *walker) run(ctx context.Context) {
-	for level := 0; ; level++ {
+	for level := 1; ; level++ {
 		frontier, window := w.frontier()
 		if len(frontier) == 0 {
 			return
@@ -171,15 +175,11 @@ func (w *walker) run(ctx context.Context) {
 			}
 		}
 		w.ledger.propagate(w.trusted)
-		added, err := w.grow(ctx, level+1)
-		stats := LevelStats{
+		added, err := w.grow(ctx, level)
+		w.record(LevelStats{
 			Level: level, Frontier: len(frontier), Window: window, Transfers: len(found),
 			NewAddresses: added, Usage: w.usage().Sub(before), Elapsed: time.Since(began),
-		}
-		w.levels = append(w.levels, stats)
-		if w.opts.Progress != nil {
-			w.opts.Progress(stats)
-		}
+		})
 		if err != nil {
 			next, _ := w.frontier()
 			if ctx.Err() != nil {
@@ -194,6 +194,14 @@ func (w *walker) run(ctx context.Context) {
 			w.halt(next, w.stop, NodeBudget, w.stopDetail)
 			return
 		}
+	}
+}
+
+// record keeps a level's figures and reports them.
+func (w *walker) record(l LevelStats) {
+	w.levels = append(w.levels, l)
+	if w.opts.Progress != nil {
+		w.opts.Progress(l)
 	}
 }
 

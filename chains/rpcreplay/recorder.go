@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/google/renameio/v2"
 )
 
 // message is a JSON-RPC 2.0 request or response element on the wire.
@@ -165,26 +165,15 @@ func (r *Recorder) WriteTo(w io.Writer) (int64, error) {
 // Save writes the recording to path atomically: a temporary file in the same
 // directory is renamed over path.
 func (r *Recorder) Save(path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("rpcreplay: save: %w", err)
 	}
-	tmp := f.Name()
-	_, err = r.WriteTo(f)
-	if err == nil {
-		err = f.Sync()
+	defer f.Cleanup() // no-op after CloseAtomicallyReplace
+	if _, err := r.WriteTo(f); err != nil {
+		return fmt.Errorf("rpcreplay: save %s: %w", path, err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("rpcreplay: save %s: %w", path, err)
 	}
 	return nil
