@@ -71,10 +71,10 @@ func (w *walker) skipReason(t Transfer) string {
 		return "NFT transfer (not followed as value)"
 	case t.Amount == nil || t.Amount.Sign() == 0:
 		return "zero-value transfer (address poisoning)"
-	case !w.followable(t):
-		return "unknown token " + string(t.Asset) + " (no symbol/decimals)"
-	case !w.trusted(t):
+	case t.Kind == KindERC20 && !w.senderSigned(t):
 		return "token event whose claimed sender did not sign the transaction (spoofed)"
+	case !w.followable(t):
+		return "token " + string(t.Asset) + " carried no stolen value"
 	}
 	return ""
 }

@@ -336,15 +336,15 @@ func (w *walker) followable(t Transfer) bool {
 }
 
 // trusted reports whether a transfer may carry taint: it must be followable,
-// and a token event's claimed sender must have signed the transaction or be a
-// contract (a spoofed Transfer event names a sender that did neither).
+// and a token event's sender must be genuine.
 func (w *walker) trusted(t Transfer) bool {
-	if !w.followable(t) {
-		return false
-	}
-	if t.Kind != KindERC20 {
-		return true
-	}
+	return w.followable(t) && (t.Kind != KindERC20 || w.senderSigned(t))
+}
+
+// senderSigned reports whether a token event's claimed sender signed the
+// transaction or is a contract. A spoofed Transfer event (address poisoning)
+// names a sender that did neither.
+func (w *walker) senderSigned(t Transfer) bool {
 	if t.TxFrom == t.From {
 		return true
 	}
