@@ -207,7 +207,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		if errors.Is(err, tracer.ErrUnsupported) {
 			return usageErr("%v", err)
 		}
-		return withCode(exitError, fmt.Errorf("%v\n  check that the node is up and the URL is right (--rpc or ETH_RPC_URL)", err))
+		return withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
 	if err := req.chain.check(info.ChainID); err != nil {
 		return usageErr("%v", err)
@@ -217,7 +217,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		return err
 	}
 	if n := src.ScanBlocks(window); n > o.maxBlocks {
-		return usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (about %s at 20 blocks/s); "+
+		return usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (roughly %s at ~20 blocks/s on a full node); "+
 			"narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
 			window.From, window.To, n, (time.Duration(n/20) * time.Second).String())
 	}
