@@ -2,9 +2,15 @@
 // mixers, DEX routers, sanctioned wallets. It reads user label files and
 // answers tracer.Labeler lookups. It knows nothing about RPC or the walk.
 //
-// Label files are CSV with the header chain,address,label,category,source.
-// When two entries name the same chain and address, the one read later wins
-// (so a user file overrides what came before it) and the conflict is recorded.
+// Label files are CSV with the header chain,address,label,category,source,
+// or GraphSense TagPack YAML (files ending in .yaml or .yml, see ReadTagPack).
+// Bundled returns the registry shipped with flowtrace: public, well-known
+// Ethereum mainnet entities, each row citing where it was verified.
+//
+// Conflict rule: when two entries name the same chain and address, the one
+// read later wins, so the bundled registry (read first) is overridden by user
+// files, and a later --labels file by the next; every replacement is recorded
+// in Conflicts and reported by the CLI.
 package labels
 
 import (
@@ -13,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -50,14 +57,19 @@ func (r *Registry) Add(chain, addr string, l tracer.Label) {
 	r.byKey[k] = l
 }
 
-// LoadFile reads a CSV label file into the registry.
+// LoadFile reads a label file into the registry: TagPack YAML when its name
+// ends in .yaml or .yml, CSV otherwise.
 func (r *Registry) LoadFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("labels: %w", err)
 	}
 	defer f.Close()
-	if err := r.ReadCSV(f); err != nil {
+	read := r.ReadCSV
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		read = r.ReadTagPack
+	}
+	if err := read(f); err != nil {
 		return fmt.Errorf("labels: %s: %w", path, err)
 	}
 	return nil
