@@ -25,7 +25,7 @@ func WriteCSV(w io.Writer, f *Flow) error {
 			t.Amount.String(), t.Tainted.String(), strconv.Itoa(from.Depth), string(to.Category),
 		}
 		for i := range row {
-			row[i] = neutraliseCell(row[i])
+			row[i] = SafeCell(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("graph: write csv: %w", err)
@@ -38,9 +38,9 @@ func WriteCSV(w io.Writer, f *Flow) error {
 	return nil
 }
 
-// neutraliseCell prefixes a single quote to a cell a spreadsheet would run
+// SafeCell prefixes a single quote to a cell a spreadsheet would run
 // as a formula (starting with = + - @, or a tab or carriage return).
-func neutraliseCell(s string) string {
+func SafeCell(s string) string {
 	if s == "" {
 		return s
 	}

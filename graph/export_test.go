@@ -200,8 +200,8 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 		t.Errorf("symbol cell = %q, want the symbol kept verbatim", sym)
 	}
 	for in, want := range map[string]string{"=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@A": "'@A", "\tx": "'\tx", "0x1": "0x1", "": ""} {
-		if got := neutraliseCell(in); got != want {
-			t.Errorf("neutraliseCell(%q) = %q, want %q", in, got, want)
+		if got := SafeCell(in); got != want {
+			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
