@@ -102,7 +102,9 @@ func TestClasses(t *testing.T) {
 		{RateLimitedBare, func(c int, ra, _ string, _ error) bool { return c == 429 && ra == "" }},
 		{ServerError, func(c int, _, b string, _ error) bool { return c >= 500 && strings.Contains(b, "<html>") }},
 		{Timeout, func(_ int, _, _ string, err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
-		{Reset, func(_ int, _, _ string, err error) bool { return err != nil && !errors.Is(err, context.DeadlineExceeded) }},
+		{Reset, func(_ int, _, _ string, err error) bool {
+			return err != nil && !errors.Is(err, context.DeadlineExceeded)
+		}},
 		{Malformed, func(c int, _, b string, _ error) bool { return c == 200 && !json.Valid([]byte(b)) }},
 		{Truncated, func(c int, _, b string, _ error) bool { return c == 200 && strings.Contains(b, "<unexpected EOF>") }},
 		{WrongID, func(c int, _, b string, _ error) bool { return c == 200 && strings.Contains(b, `"id":987654321`) }},
