@@ -66,6 +66,8 @@ type Flow struct {
 	edges     []*Edge
 	out, in   map[string][]*Edge
 	transfers []tracer.TracedTransfer
+	// bridged is the value per asset and destination chain of decoded bridge deposits (Detect fills it).
+	bridged map[tracer.Asset]map[string]*big.Int
 }
 
 // Pattern is a laundering pattern found in the flow, with its evidence.
