@@ -117,7 +117,9 @@ func evidenceOf(es ...*Edge) []Evidence {
 			ev = append(ev, Evidence{TxHash: t.TxHash, Block: t.BlockNumber, Amount: new(big.Int).Set(t.Tainted)})
 		}
 	}
-	slices.SortFunc(ev, func(a, b Evidence) int { return cmp.Or(cmp.Compare(a.Block, b.Block), strings.Compare(a.TxHash, b.TxHash)) })
+	slices.SortFunc(ev, func(a, b Evidence) int {
+		return cmp.Or(cmp.Compare(a.Block, b.Block), strings.Compare(a.TxHash, b.TxHash))
+	})
 	return ev
 }
 
