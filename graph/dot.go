@@ -44,6 +44,7 @@ var styles = []struct {
 	{tracer.CategoryDEX, nodeStyle{"component", "#f39c12", "#000000"}},
 	{tracer.CategorySanctions, nodeStyle{"tripleoctagon", "#000000", "#ffffff"}},
 	{tracer.CategoryOther, nodeStyle{"note", "#ecf0f1", "#000000"}},
+	{CategoryCrossChain, nodeStyle{"cds", "#d6eaf8", "#000000"}},
 }
 
 func styleOf(c tracer.Category) nodeStyle {
@@ -52,7 +53,7 @@ func styleOf(c tracer.Category) nodeStyle {
 			return s.nodeStyle
 		}
 	}
-	return styles[len(styles)-1].nodeStyle
+	return styleOf(tracer.CategoryOther)
 }
 
 // WriteDOT writes the flow as a Graphviz digraph: left to right, one rank per
@@ -94,12 +95,22 @@ func WriteDOT(w io.Writer, f *Flow, opts DOTOptions) error {
 	for _, n := range slices.SortedFunc(slices.Values(f.nodes), func(a, b *Node) int { return a.Depth - b.Depth }) {
 		rank(n.Depth) // create the ranks in depth order, for readable ids
 	}
+	look := f.patternLook()
+	clusters := map[int]*dot.Graph{}
 	nodes := make(map[string]dot.Node, len(f.nodes))
 	for _, n := range f.nodes {
 		if hidden[n.ID] {
 			continue
 		}
-		nodes[n.ID] = f.dotNode(rank(n.Depth), n)
+		sub := rank(n.Depth)
+		if i, ok := look.cluster[n.ID]; ok {
+			if clusters[i] == nil {
+				clusters[i] = g.Subgraph(fmt.Sprintf("fan-out %03d", i), dot.ClusterOption{})
+				clusters[i].Attrs("label", dotText(look.clusterLabel[i]), "style", "rounded,dashed", "color", "#7f8c8d", "fontsize", "11")
+			}
+			sub = clusters[i]
+		}
+		nodes[n.ID] = f.dotNode(sub, n)
 	}
 	for _, n := range f.nodes {
 		if edges := collapsed[n.ID]; edges != nil {
@@ -110,9 +121,16 @@ func WriteDOT(w io.Writer, f *Flow, opts DOTOptions) error {
 		if hidden[e.To.ID] {
 			continue
 		}
-		g.Edge(nodes[e.From.ID], nodes[e.To.ID]).Label(f.edgeLabel(e.Asset, e.Tainted, len(e.Transfers)))
+		de := g.Edge(nodes[e.From.ID], nodes[e.To.ID]).Label(f.edgeLabel(e.Asset, e.Tainted, len(e.Transfers)))
+		switch {
+		case look.peel[e]:
+			de.Attrs("color", peelColor, "penwidth", "3", "fontcolor", peelColor)
+		case e.To.Category == CategoryCrossChain:
+			de.Attrs("style", "dashed", "color", "#2980b9", "fontcolor", "#2980b9")
+		}
 	}
 	writeLegend(g, f.nodes)
+	writePatternLegend(g, look)
 
 	bw := bufio.NewWriter(w)
 	g.Write(bw)
@@ -146,6 +164,13 @@ func (f *Flow) plainLeafEdges(n *Node) ([]*Edge, int) {
 func (f *Flow) dotNode(r *dot.Graph, n *Node) dot.Node {
 	lines := []string{ShortAddress(n.Address)}
 	tooltip := []string{string(n.Address)}
+	if n.Chain != f.Chain { // a hand-off node on another chain
+		lines[0] = n.Chain + ": " + lines[0]
+		tooltip[0] = n.Chain + ":" + tooltip[0]
+		if r := f.amountList(n.Received); r != "" {
+			lines = append(lines, "from "+r)
+		}
+	}
 	if l, ok := n.PrimaryLabel(); ok {
 		lines = append(lines, clip(l.Name, 40))
 	}
@@ -278,4 +303,71 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// peelColor draws the peel chain's path.
+const peelColor = "#d35400"
+
+// patternDOT is how the patterns change the drawing: fan-out recipients are
+// grouped in clusters, the hops of peel chains are one highlighted path.
+type patternDOT struct {
+	cluster      map[string]int // node ID -> fan-out cluster
+	clusterLabel map[int]string
+	peel         map[*Edge]bool
+}
+
+func (f *Flow) patternLook() patternDOT {
+	look := patternDOT{cluster: map[string]int{}, clusterLabel: map[int]string{}, peel: map[*Edge]bool{}}
+	for _, p := range f.Patterns {
+		switch p.Kind {
+		case KindFanOut:
+			i := len(look.clusterLabel)
+			label := "fan-out: " + p.Detail["recipients"] + " recipients"
+			if lots := p.Detail["equal_lots"]; lots != "" {
+				label = "fan-out: " + lots
+				if p.Detail["round_lots"] == "true" {
+					label += " (round lots)"
+				}
+			}
+			look.clusterLabel[i] = label
+			first := 1
+			if p.Detail["via_contract"] != "" {
+				first = 2
+			}
+			for _, a := range p.Addresses[first:] {
+				id := NodeID(f.Chain, a)
+				if _, taken := look.cluster[id]; !taken {
+					look.cluster[id] = i
+				}
+			}
+		case KindPeelChain:
+			for i := 0; i+1 < len(p.Addresses); i++ {
+				from, to := NodeID(f.Chain, p.Addresses[i]), NodeID(f.Chain, p.Addresses[i+1])
+				for _, e := range f.out[from] {
+					if e.To.ID == to && string(e.Asset) == p.Detail["asset"] {
+						look.peel[e] = true
+					}
+				}
+			}
+		}
+	}
+	return look
+}
+
+// writePatternLegend explains the pattern marks present in the drawing.
+func writePatternLegend(g *dot.Graph, look patternDOT) {
+	if len(look.peel) == 0 && len(look.clusterLabel) == 0 {
+		return
+	}
+	legend := g.Subgraph("legend", dot.ClusterOption{})
+	legend.Attrs("label", "Legend", "fontsize", "10")
+	if len(look.peel) > 0 {
+		a, b := legend.Node("#legend/peel-from"), legend.Node("#legend/peel-to")
+		a.Attrs("label", "", "shape", "point", "width", "0.05")
+		b.Attrs("label", "peel chain", "shape", "plaintext", "fontsize", "10", "fontcolor", peelColor)
+		legend.Edge(a, b).Attrs("color", peelColor, "penwidth", "3")
+	}
+	if len(look.clusterLabel) > 0 {
+		legend.Node("#legend/fan-out").Attrs("label", "fan-out group", "shape", "box", "style", "rounded,dashed", "color", "#7f8c8d", "fontsize", "10")
+	}
 }

@@ -114,6 +114,8 @@ type jsonAsset struct {
 	Stolen   string            `json:"stolen"`
 	Buckets  map[string]string `json:"buckets"`
 	Shares   map[string]string `json:"shares"`
+	// BridgedTo splits the bridge bucket by destination chain, where decoded.
+	BridgedTo map[string]string `json:"bridged_to,omitempty"`
 }
 
 type jsonSkip struct {
@@ -220,6 +222,12 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			ja.Shares[b] = Share(v, a.Stolen)
 		}
 		d.Summary.Assets = append(d.Summary.Assets, ja)
+		for chain, v := range f.BridgedTo(a.Asset) {
+			if ja.BridgedTo == nil {
+				ja.BridgedTo = map[string]string{}
+			}
+			ja.BridgedTo[chain] = amountString(v)
+		}
 	}
 	for _, s := range f.Skipped {
 		d.Skipped = append(d.Skipped, jsonSkip{s.Address, s.TxHash, s.Reason})

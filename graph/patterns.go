@@ -626,10 +626,7 @@ func (f *Flow) dormant(o DetectOptions, pools map[tracer.Address]bool) []Pattern
 		if len(held) == 0 {
 			continue
 		}
-		var ev []Evidence
-		for _, e := range f.in[n.ID] {
-			ev = append(ev, evidenceOf(e)...)
-		}
+		ev := evidenceOf(f.in[n.ID]...)
 		ps = append(ps, Pattern{Kind: KindDormant, Confidence: 1, Addresses: []tracer.Address{n.Address}, Evidence: ev,
 			Detail: map[string]string{"held": f.amountList(held), "window_end": strconv.FormatUint(f.Window.To, 10)}})
 	}

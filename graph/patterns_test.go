@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"bytes"
 	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/flowtrace/flowtrace/tracer"
 )
@@ -83,7 +88,16 @@ func (b *traceBuilder) build(t *testing.T) *Flow {
 	return f
 }
 
-func TestDetect(t *testing.T) {
+// planted names the addresses of plantedFlow.
+type planted struct {
+	seed, ex, router, pool, gas, sink, dep, amm tracer.Address
+	lots, hops                                  []tracer.Address
+	depositTx                                   string
+}
+
+// plantedFlow is a hand-made trace with one of each pattern, detected.
+func plantedFlow(t *testing.T) (*Flow, planted) {
+	t.Helper()
 	seed := addr(0x5eed)
 	b := newTraceBuilder(seed)
 	b.nodes[seed].Received[tracer.NativeAsset] = eth(1_000_000)
@@ -142,7 +156,14 @@ func TestDetect(t *testing.T) {
 	b.payIn(sh, 90, lots[2], amm, tracer.NativeAsset, eth(10), nil)
 	b.payIn(sh, 90, amm, lots[2], tracer.Asset(lst), eth(9), nil)
 
-	f := b.build(t)
+	b.t.Summary.Assets = []tracer.AssetSummary{{Asset: tracer.NativeAsset, Symbol: "ETH", Decimal: 18, Stolen: eth(1_000_000),
+		Buckets: map[string]*big.Int{tracer.BucketBridge: eth(100_000), tracer.BucketDormant: eth(900_000)}}}
+	return b.build(t), planted{seed, ex, router, pool, gas, sink, dep, amm, lots, hops, dh}
+}
+
+func TestDetect(t *testing.T) {
+	f, pl := plantedFlow(t)
+	seed, ex, router, pool, gas, sink, dep, amm, lots, hops, dh := pl.seed, pl.ex, pl.router, pl.pool, pl.gas, pl.sink, pl.dep, pl.amm, pl.lots, pl.hops, pl.depositTx
 	want := map[string][][]tracer.Address{
 		KindFanOut:          {append([]tracer.Address{seed}, lots...)},
 		KindPeelChain:       {hops},
@@ -217,6 +238,45 @@ func TestDetect(t *testing.T) {
 
 // TestDetectNothingOnPlainHops: a plain chain of hops (no side peels), one
 // payment each, no labels: no pattern but the dormant remainder.
+// TestPatternsGolden keeps the DOT and the report of the planted flow as
+// golden files (the DOT one is also laid out by Graphviz in render_test.go).
+func TestPatternsGolden(t *testing.T) {
+	f, _ := plantedFlow(t)
+	var dotOut, md bytes.Buffer
+	if err := WriteDOT(&dotOut, f, DOTOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReport(&md, f, sampleMeta); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{"patterns.dot": dotOut.Bytes(), "patterns.md": md.Bytes()} {
+		path := filepath.Join("testdata", name+".golden")
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s (run go test ./graph -update):\n%s", name, path, cmp.Diff(string(want), string(got)))
+		}
+	}
+	for _, s := range []string{"## Patterns", "### Peel chains", "bridge to bitcoin", "expected\\_min: 5 BTC.BTC"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	for _, s := range []string{"cluster_", "fan-out: 5 x 100,000 ETH (round lots)", `penwidth="3"`, "bitcoin: bc1qdest"} {
+		if !strings.Contains(dotOut.String(), s) {
+			t.Errorf("dot lacks %q", s)
+		}
+	}
+}
+
 func TestDetectNothingOnPlainHops(t *testing.T) {
 	seed := addr(0x5eed)
 	b := newTraceBuilder(seed)

@@ -59,8 +59,17 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		t.row("bucket", "amount", "share")
 		for _, bucket := range bucketsOf(a.Buckets) {
 			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, Share(a.Buckets[bucket], a.Stolen))
+			if bucket == tracer.BucketBridge {
+				bridged := f.BridgedTo(a.Asset)
+				for _, chain := range slices.Sorted(maps.Keys(bridged)) {
+					t.row("  bridge to "+chain, FormatAmount(bridged[chain], a.Decimal)+" "+a.Symbol, Share(bridged[chain], a.Stolen))
+				}
+			}
 		}
 		t.write(b, "No accounting.")
+	}
+	if len(f.Patterns) > 0 {
+		f.writePatterns(b)
 	}
 
 	p("\n## Top endpoints\n\n### Terminals (value received)\n\n")
@@ -230,4 +239,49 @@ func mdText(s string) string {
 		return ' '
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 	return mdEscaper.Replace(s)
+}
+
+// patternTitles name the pattern kinds in the report, in report order.
+var patternTitles = []struct{ kind, title string }{
+	{KindFanOut, "Fan-out / split"}, {KindPeelChain, "Peel chains"}, {KindFanIn, "Fan-in / consolidation"},
+	{KindSwap, "Swaps"}, {KindBridge, "Bridges"}, {KindMixer, "Mixers"},
+	{KindMixerLead, "Mixer withdrawal leads (low confidence)"}, {KindExchangeDeposit, "Exchange deposits"},
+	{KindDormant, "Dormant"},
+}
+
+// writePatterns lists each pattern with its addresses, detail and evidence.
+func (f *Flow) writePatterns(w io.Writer) {
+	fmt.Fprintf(w, "\n## Patterns\n")
+	for _, pt := range patternTitles {
+		t := &mdTable{}
+		t.row("addresses", "confidence", "detail", "evidence (block tx amount)")
+		for _, p := range f.Patterns {
+			if p.Kind != pt.kind {
+				continue
+			}
+			var addrs, detail, ev []string
+			for _, a := range p.Addresses {
+				addrs = append(addrs, string(a))
+			}
+			for _, k := range slices.Sorted(maps.Keys(p.Detail)) {
+				detail = append(detail, k+": "+p.Detail[k])
+			}
+			for i, e := range p.Evidence {
+				if i == 5 {
+					ev = append(ev, fmt.Sprintf("… %d more", len(p.Evidence)-i))
+					break
+				}
+				amount := ""
+				if e.Amount != nil {
+					amount = " " + amountString(e.Amount)
+				}
+				ev = append(ev, fmt.Sprintf("%d %s%s", e.Block, e.TxHash, amount))
+			}
+			t.row(strings.Join(addrs, " → "), strconv.FormatFloat(p.Confidence, 'f', 2, 64), strings.Join(detail, "; "), strings.Join(ev, "; "))
+		}
+		if len(t.rows) > 1 {
+			fmt.Fprintf(w, "\n### %s\n\n", pt.title)
+			t.write(w, "")
+		}
+	}
 }
