@@ -48,3 +48,9 @@ e2e: build
 .PHONY: fixtures
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures' -update
+
+#? bench: measure round trips, latency, scale, exports and the cache against their bounds; prints one table, writes out/bench.json
+.PHONY: bench
+bench:
+	$(GO) build -o bin/ ./cmd/flowtrace-bench
+	bin/flowtrace-bench --out out/bench.json

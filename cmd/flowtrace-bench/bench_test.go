@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+func TestRoundsBound(t *testing.T) {
+	tr := &tracer.Trace{Levels: []tracer.LevelStats{{Level: 0}, {Level: 1, NewAddresses: 3}, {Level: 2, NewAddresses: 1}, {Level: 3}}}
+	// probe + inflows + token metadata, then 2 + 2 + 1.
+	if got := roundsBound(tr); got != 8 {
+		t.Errorf("roundsBound = %d, want 8", got)
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	b, err := peakRSS()
+	if err != nil || b < 1<<20 {
+		t.Fatalf("peakRSS = %v, %v; want at least 1 MiB", b, err)
+	}
+}
+
+func TestTablePrintAndSave(t *testing.T) {
+	tb := &Table{}
+	tb.add(Row{Section: "latency", Name: "x", Measured: "1s", Bound: "2s", Verdict: verdict(true)})
+	tb.add(Row{Section: "scale", Name: "y", Measured: "3s", Bound: "2s", Verdict: verdict(false)})
+	var out bytes.Buffer
+	tb.print(&out)
+	if !strings.Contains(out.String(), "latency") || !strings.Contains(out.String(), "MISS") {
+		t.Errorf("table:\n%s", out.String())
+	}
+	path := filepath.Join(t.TempDir(), "sub", "bench.json")
+	if err := tb.save(path); err != nil {
+		t.Fatal(err)
+	}
+	var back Table
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &back); err != nil || len(back.Rows) != 2 || back.Rows[1].Verdict != "MISS" {
+		t.Errorf("saved %s (%v)", data, err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(t.Context(), []string{"--latency", "0"}, &bytes.Buffer{}, &stderr); code != 2 || !strings.Contains(stderr.String(), "--latency") {
+		t.Errorf("exit %d, %q", code, stderr.String())
+	}
+}
