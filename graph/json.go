@@ -140,6 +140,7 @@ type jsonUsage struct {
 	CacheHits     int64 `json:"cache_hits"`
 	CacheMisses   int64 `json:"cache_misses"`
 	BlocksScanned int64 `json:"blocks_scanned"`
+	ProbeRequests int64 `json:"probe_requests"`
 }
 
 type jsonStats struct {
@@ -221,13 +222,13 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			ja.Buckets[b] = amountString(v)
 			ja.Shares[b] = Share(v, a.Stolen)
 		}
-		d.Summary.Assets = append(d.Summary.Assets, ja)
 		for chain, v := range f.BridgedTo(a.Asset) {
 			if ja.BridgedTo == nil {
 				ja.BridgedTo = map[string]string{}
 			}
 			ja.BridgedTo[chain] = amountString(v)
 		}
+		d.Summary.Assets = append(d.Summary.Assets, ja)
 	}
 	for _, s := range f.Skipped {
 		d.Skipped = append(d.Skipped, jsonSkip{s.Address, s.TxHash, s.Reason})
@@ -255,7 +256,7 @@ func transferOf(t tracer.TracedTransfer) jsonTransfer {
 }
 
 func usageOf(u tracer.Usage) jsonUsage {
-	return jsonUsage{u.Requests, u.RoundTrips, u.CacheHits, u.CacheMisses, u.BlocksScanned}
+	return jsonUsage{u.Requests, u.RoundTrips, u.CacheHits, u.CacheMisses, u.BlocksScanned, u.ProbeRequests}
 }
 
 // amountsOf renders per-asset amounts (encoding/json sorts the keys).

@@ -139,6 +139,9 @@ type Usage struct {
 	CacheHits     int64
 	CacheMisses   int64
 	BlocksScanned int64
+	// ProbeRequests are the Requests made to identify the chain (chain id,
+	// genesis, head, modules) rather than to answer hops.
+	ProbeRequests int64
 }
 
 // Sub returns u - v.
@@ -149,6 +152,7 @@ func (u Usage) Sub(v Usage) Usage {
 		CacheHits:     u.CacheHits - v.CacheHits,
 		CacheMisses:   u.CacheMisses - v.CacheMisses,
 		BlocksScanned: u.BlocksScanned - v.BlocksScanned,
+		ProbeRequests: u.ProbeRequests - v.ProbeRequests,
 	}
 }
 
