@@ -268,3 +268,8 @@ func chunks(addrs []common.Address, n int) [][]common.Address {
 	}
 	return out
 }
+	if q.Direction == tracer.Outgoing { // router and mixer events (annotate.go)
+		if err := s.annotate(ctx, out, q.Window); err != nil {
+			return nil, err
+		}
+	}

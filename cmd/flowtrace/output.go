@@ -24,6 +24,7 @@ func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.M
 	if err != nil {
 		return nil, err
 	}
+	flow.Detect(graph.DetectOptions{})
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error

@@ -37,6 +37,7 @@ type traceOptions struct {
 	labelFiles      []string
 
 	native        string
+	noBundled       bool
 	rps           float64
 	maxConcurrent int
 	batchSize     int
@@ -73,8 +74,9 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&o.fromBlock, "from-block", "", "first block of the window: at or before the theft (required)")
 	f.StringVar(&o.toBlock, "to-block", "latest", "last block of the window: a number or latest")
 	f.StringVar(&o.minValue, "min-value", "0.1%", "smallest tainted amount followed: whole units (0.5) or a share of the stolen amount (0.1%)")
-	f.StringArrayVar(&o.labelFiles, "labels", nil, "label file (CSV chain,address,label,category,source); repeatable, later files win")
-	group(cmd, "What to trace", "seed", "chain", "from-block", "to-block", "min-value", "labels")
+	f.StringArrayVar(&o.labelFiles, "labels", nil, "label file: CSV chain,address,label,category,source or TagPack .yaml; repeatable, later files win over earlier ones and the bundled registry")
+	f.BoolVar(&o.noBundled, "no-bundled-labels", false, "do not load the bundled registry of known Ethereum entities")
+	group(cmd, "What to trace", "seed", "chain", "from-block", "to-block", "min-value", "labels", "no-bundled-labels")
 
 	f.IntVar(&o.depth, "depth", 10, "hops to follow from the seeds")
 	f.IntVar(&o.maxAddresses, "max-addresses", 10000, "stop after this many addresses (0 = no limit)")
@@ -195,6 +197,11 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	}
 	src, err := evm.Dial(ctx, endpoint, evm.Options{
 		Chain: req.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
+	if !o.noBundled {
+		if reg, err = labels.Bundled(); err != nil {
+			return withCode(exitError, err)
+		}
+	}
 		BatchSize: o.batchSize, Native: req.native, MaxBlocks: o.maxBlocks,
 	})
 	if err != nil {
