@@ -81,7 +81,7 @@ func (s *Source) scanTransfers(ctx context.Context, dir tracer.Direction, addrs 
 		entries = append(entries, e)
 	}
 	s.mu.Unlock()
-	s.scan(ctx, mine)
+	s.scanStored(ctx, mine)
 
 	set := make(map[common.Address]bool, len(addrs))
 	for _, a := range addrs {

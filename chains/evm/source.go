@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -102,6 +103,9 @@ type Source struct {
 	scanned int64
 	accts   map[common.Address]tracer.Account
 	tokens  map[common.Address]*tracer.Token // nil value: no metadata
+
+	blockStore    BlockStore   // see UseBlockStore; nil: none (guarded by mu)
+	probeRequests atomic.Int64 // see CountAsProbe
 }
 
 var (
@@ -195,6 +199,7 @@ func (s *Source) Usage() tracer.Usage {
 		Requests:      s.c.requests.Load(),
 		RoundTrips:    s.c.roundTrips.Load(),
 		BlocksScanned: scanned,
+		ProbeRequests: s.probeRequests.Load(),
 	}
 }
 
