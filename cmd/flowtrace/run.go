@@ -72,5 +72,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newTraceCmd(stdout, stderr))
+	root.AddCommand(newCacheCmd(stdout, stderr))
 	return root
 }

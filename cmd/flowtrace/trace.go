@@ -48,10 +48,11 @@ type traceOptions struct {
 	caseName string
 	full     bool
 	quiet    bool
+	cache    cacheFlags
 }
 
 // traceGroups orders the flag groups of `flowtrace trace --help`.
-var traceGroups = []string{"What to trace", "Where to stop", "Node", "Record and replay", "Output"}
+var traceGroups = []string{"What to trace", "Where to stop", "Node", "Record and replay", "Cache", "Output"}
 
 func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 	o := &traceOptions{}
@@ -102,6 +103,8 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	group(cmd, "Output", "out", "case", "full", "quiet")
 
+	o.cache.register(cmd)
+
 	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
 	f.Lookup("rpc").DefValue = ""
 	cmd.SetUsageFunc(groupedUsage(traceGroups))
@@ -117,6 +120,7 @@ type traceRequest struct {
 	toLatest  bool
 	threshold tracer.Threshold
 	native    evm.NativeMode
+	cache     cacheSpec
 }
 
 // validate checks every flag that can be checked without the node.
@@ -164,6 +168,9 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	}
 	if o.replay == "" && o.rpcURL == "" {
 		return nil, usageErr("no node: give --rpc URL or set ETH_RPC_URL (or --replay FILE to use a recording)")
+	}
+	if r.cache, err = o.cache.resolve(o.record != "", o.replay != ""); err != nil {
+		return nil, err
 	}
 	if o.out == "" {
 		return nil, usageErr("--out must name a directory")
@@ -231,7 +238,13 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
 		req.chain.name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
 
-	trace, err := tracer.Walk(ctx, src, tracer.Options{
+	store := req.cache.open(ctx, stderr)
+	if store != nil {
+		defer store.Close()
+	}
+	traced := o.cache.wrap(ctx, store, src, info, req.chain.name, stderr)
+
+	trace, err := tracer.Walk(ctx, traced, tracer.Options{
 		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
 		Labels: reg, Progress: func(l tracer.LevelStats) {
@@ -261,6 +274,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	logf("flowtrace: %d addresses, %d transfers, %d requests in %d round trips, %d blocks scanned, %s: %s",
 		len(trace.Nodes), len(trace.Transfers), trace.Stats.Requests, trace.Stats.RoundTrips, trace.Stats.BlocksScanned,
 		trace.Stats.Elapsed.Round(time.Millisecond), stopText(trace.Stats))
+	logf("flowtrace: %s", cacheStatsLine(store, trace.Stats.Usage))
 	return exitFor(trace.Stats.StopReason)
 }
 
