@@ -2,6 +2,9 @@ package evm
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"reflect"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,16 +25,17 @@ import (
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
-// caller sends JSON-RPC batches to one endpoint: it splits them to the batch
-// size, limits the request rate and the round trips in flight, retries
-// transient failures with backoff and counts what it sent.
+// caller sends JSON-RPC batches to one or more endpoints of the same chain:
+// it splits them to the batch size, limits the request rate and the round
+// trips in flight per endpoint, spreads round trips over the endpoints, fails
+// over and retries transient failures with backoff, and counts what it sent.
 type caller struct {
-	rpc       *rpc.Client
-	host      string   // scheme://host of the endpoint, the only part errors may name
-	secrets   []string // the URL's other parts, scrubbed from errors
-	batchSize int
-	limiter   *rate.Limiter // nil: unlimited
-	sem       chan struct{}
+	eps     []*endpoint
+	next    atomic.Uint64 // round-robin cursor over eps
+	secrets []string      // every endpoint URL's hidden parts, scrubbed from errors
+
+	batchSize atomic.Int64 // elements per round trip; lowered when a node refuses a batch
+	timeout   time.Duration
 
 	attempts    int           // tries per batch, including the first
 	backoffBase time.Duration // first retry delay
@@ -45,11 +48,50 @@ type caller struct {
 	methods map[string]bool
 }
 
-// batch sends elems in round trips of at most batchSize elements, the round
-// trips concurrently up to the concurrency cap. It returns an error only when
-// a whole round trip failed; per-element failures are left in elem.Error
-// (transient ones retried first).
+// endpoint is one node URL with its own rate limit and concurrency cap.
+type endpoint struct {
+	rpc     *rpc.Client
+	host    string        // scheme://host, the only part errors may name
+	limiter *rate.Limiter // nil: unlimited
+	sem     chan struct{}
+	// coolUntil is when the endpoint may be picked again after a failure
+	// (unix nanoseconds); round trips go to others meanwhile.
+	coolUntil atomic.Int64
+}
+
+// host names the endpoints for messages.
+func (c *caller) host() string {
+	hosts := make([]string, len(c.eps))
+	for i, ep := range c.eps {
+		hosts[i] = ep.host
+	}
+	return strings.Join(hosts, ", ")
+}
+
+// pick chooses the endpoint of the next round trip: round robin over those
+// not cooling down after a failure (all of them when every one is).
+func (c *caller) pick() *endpoint {
+	n := uint64(len(c.eps))
+	start := c.next.Add(1)
+	now := time.Now().UnixNano()
+	for i := range n {
+		if ep := c.eps[(start+i)%n]; ep.coolUntil.Load() <= now {
+			return ep
+		}
+	}
+	return c.eps[start%n]
+}
+
+// batch sends elems in round trips of at most the batch size, the round
+// trips concurrently. It returns an error only when a whole round trip
+// failed; per-element failures are left in elem.Error (transient ones, and
+// answers that do not decode, retried first).
 func (c *caller) batch(ctx context.Context, elems []rpc.BatchElem) error {
+	return c.batchOn(ctx, nil, elems)
+}
+
+// batchOn is batch pinned to one endpoint (nil: any).
+func (c *caller) batchOn(ctx context.Context, ep *endpoint, elems []rpc.BatchElem) error {
 	if len(elems) == 0 {
 		return nil
 	}
@@ -58,12 +100,13 @@ func (c *caller) batch(ctx context.Context, elems []rpc.BatchElem) error {
 		once sync.Once
 		err1 error
 	)
-	for start := 0; start < len(elems); start += c.batchSize {
-		chunk := elems[start:min(start+c.batchSize, len(elems))]
+	size := int(c.batchSize.Load())
+	for start := 0; start < len(elems); start += size {
+		chunk := elems[start:min(start+size, len(elems))]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.send(ctx, chunk); err != nil {
+			if err := c.send(ctx, ep, chunk); err != nil {
 				once.Do(func() { err1 = err })
 			}
 		}()
@@ -73,9 +116,11 @@ func (c *caller) batch(ctx context.Context, elems []rpc.BatchElem) error {
 }
 
 // send delivers one round trip's worth of elements, retrying the round trip
-// on transient transport errors and then only the elements that failed
-// transiently, up to c.attempts tries in all.
-func (c *caller) send(ctx context.Context, elems []rpc.BatchElem) error {
+// on transient transport errors (on another endpoint when there is one) and
+// then only the elements that failed transiently, up to c.attempts tries in
+// all. A refused batch lowers the batch size for the caller's life and is
+// sent again in smaller round trips.
+func (c *caller) send(ctx context.Context, pinned *endpoint, elems []rpc.BatchElem) error {
 	c.note(elems)
 	idx := make([]int, len(elems))
 	for i := range idx {
@@ -86,20 +131,32 @@ func (c *caller) send(ctx context.Context, elems []rpc.BatchElem) error {
 		for j, i := range idx {
 			sub[j] = rpc.BatchElem{Method: elems[i].Method, Args: elems[i].Args, Result: elems[i].Result}
 		}
-		retryAfter, err := c.roundTrip(ctx, sub)
+		ep := pinned
+		if ep == nil {
+			ep = c.pick()
+		}
+		retryAfter, err := c.roundTrip(ctx, ep, sub)
+		if len(sub) > 1 && batchRefused(sub, err) {
+			c.lowerBatchSize(len(sub))
+			err := c.batchOn(ctx, pinned, sub)
+			for j, i := range idx {
+				elems[i].Error = sub[j].Error
+			}
+			return err
+		}
 		last := attempt+1 >= c.attempts
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if !transient(err) || last {
+			if !c.retryable(err) || last {
 				return mapErr(err)
 			}
 		} else {
 			var again []int
 			for j, i := range idx {
 				elems[i].Error = sub[j].Error
-				if transient(sub[j].Error) {
+				if transient(sub[j].Error) || badAnswer(sub[j].Error) {
 					again = append(again, i)
 				}
 			}
@@ -108,51 +165,131 @@ func (c *caller) send(ctx context.Context, elems []rpc.BatchElem) error {
 			}
 			idx = again
 		}
-		if err := c.sleep(ctx, attempt, retryAfter); err != nil {
+		d, err := c.sleep(ctx, attempt, retryAfter)
+		if err != nil {
 			return err
+		}
+		if len(c.eps) > 1 {
+			ep.coolUntil.Store(time.Now().Add(d).UnixNano())
 		}
 	}
 }
 
-// roundTrip is one HTTP round trip under the rate limit and concurrency cap.
-// It returns the Retry-After delay the server asked for, if any.
-func (c *caller) roundTrip(ctx context.Context, elems []rpc.BatchElem) (time.Duration, error) {
-	if c.limiter != nil {
-		burst := c.limiter.Burst()
+// errInconsistent marks an answer that contradicts the question or other
+// answers (a log outside the range asked, a trace of another block), still
+// wrong after c.attempts tries. Such answers never reach the trace.
+var errInconsistent = errors.New("the node's answers are inconsistent")
+
+// batchChecked is batchOn, then asks again, with backoff, the elements that
+// check rejects (check sees every element and returns the indices to ask
+// again and why), up to c.attempts tries in all. Elements still rejected get
+// an Error wrapping errInconsistent.
+func (c *caller) batchChecked(ctx context.Context, ep *endpoint, elems []rpc.BatchElem, check func() map[int]error) error {
+	if err := c.batchOn(ctx, ep, elems); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		bad := check()
+		if len(bad) == 0 {
+			return nil
+		}
+		if attempt+1 >= c.attempts {
+			for i, why := range bad {
+				elems[i].Error = fmt.Errorf("%w: %v", errInconsistent, why)
+			}
+			return nil
+		}
+		if _, err := c.sleep(ctx, attempt, 0); err != nil {
+			return err
+		}
+		idx := slices.Sorted(maps.Keys(bad))
+		sub := make([]rpc.BatchElem, len(idx))
+		for j, i := range idx {
+			reflect.ValueOf(elems[i].Result).Elem().SetZero()
+			elems[i].Error = nil
+			sub[j] = rpc.BatchElem{Method: elems[i].Method, Args: elems[i].Args, Result: elems[i].Result}
+		}
+		if err := c.batchOn(ctx, ep, sub); err != nil {
+			return err
+		}
+		for j, i := range idx {
+			elems[i].Error = sub[j].Error
+		}
+	}
+}
+
+// retryable reports whether a failed round trip is worth another try: a
+// transient failure, or any failure of the exchange when another endpoint
+// can take over.
+func (c *caller) retryable(err error) bool {
+	return transient(err) || (len(c.eps) > 1 && isTransportErr(err) && !errors.Is(err, context.Canceled))
+}
+
+// lowerBatchSize halves the batch size below n, the size a node refused.
+func (c *caller) lowerBatchSize(n int) {
+	want := int64(max(1, n/2))
+	for {
+		cur := c.batchSize.Load()
+		if cur <= want || c.batchSize.CompareAndSwap(cur, want) {
+			return
+		}
+	}
+}
+
+// roundTrip is one HTTP round trip to ep under its rate limit and
+// concurrency cap. It returns the Retry-After delay the server asked for, if
+// any.
+func (c *caller) roundTrip(ctx context.Context, ep *endpoint, elems []rpc.BatchElem) (time.Duration, error) {
+	if ep.limiter != nil {
+		burst := ep.limiter.Burst()
 		for n := len(elems); n > 0; n -= burst {
-			if err := c.limiter.WaitN(ctx, min(n, burst)); err != nil {
+			if err := ep.limiter.WaitN(ctx, min(n, burst)); err != nil {
 				return 0, err
 			}
 		}
 	}
 	select {
-	case c.sem <- struct{}{}:
+	case ep.sem <- struct{}{}:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	defer func() { <-c.sem }()
+	defer func() { <-ep.sem }()
 	hint := new(retryHint)
-	ctx = context.WithValue(ctx, retryHintKey{}, hint)
+	rctx := context.WithValue(ctx, retryHintKey{}, hint)
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeoutCause(rctx, c.timeout, errRoundTripTimeout)
+		defer cancel()
+	}
 	c.roundTrips.Add(1)
 	c.requests.Add(int64(len(elems)))
 	var err error
 	if len(elems) == 1 {
 		// A single call goes out as a plain request: some providers
 		// refuse batches, and it is one HTTP round trip either way.
-		err = c.rpc.CallContext(ctx, elems[0].Result, elems[0].Method, elems[0].Args...)
-		if err != nil && !isTransportErr(err) {
+		err = ep.rpc.CallContext(rctx, elems[0].Result, elems[0].Method, elems[0].Args...)
+		if err != nil && (!isTransportErr(err) || errors.Is(err, errResponseTooLarge) || badAnswer(err)) {
 			elems[0].Error, err = err, nil
 		}
 	} else {
-		err = c.rpc.BatchCallContext(ctx, elems)
+		err = ep.rpc.BatchCallContext(rctx, elems)
 	}
-	return hint.get(), c.redact(err)
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		err = fmt.Errorf("%w after %v", errRoundTripTimeout, c.timeout)
+	}
+	return hint.get(), c.redact(ep, err)
 }
+
+// errRoundTripTimeout is the error of a round trip that took longer than
+// Options.RequestTimeout.
+var errRoundTripTimeout = errors.New("no answer from the node in time")
 
 // maxRetryAfter caps the wait a server may ask for with Retry-After.
 const maxRetryAfter = time.Minute
 
-func (c *caller) sleep(ctx context.Context, attempt int, retryAfter time.Duration) error {
+// sleep waits before retry attempt+1: exponential backoff with jitter, or
+// the server's Retry-After when longer. It returns the time waited.
+func (c *caller) sleep(ctx context.Context, attempt int, retryAfter time.Duration) (time.Duration, error) {
 	d := min(c.backoffBase<<attempt, c.backoffMax)
 	d = d/2 + rand.N(d/2+1) // jitter
 	if retryAfter > d {
@@ -162,9 +299,9 @@ func (c *caller) sleep(ctx context.Context, attempt int, retryAfter time.Duratio
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return nil
+		return d, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return d, ctx.Err()
 	}
 }
 
@@ -190,14 +327,19 @@ func (c *caller) usedMethods() []string {
 
 // redact rewrites *url.Error values so that they name only the endpoint's
 // scheme and host, never its path, query or userinfo (where keys live), and
-// scrubs those parts from any other message (a provider may echo its key).
-func (c *caller) redact(err error) error {
+// scrubs every endpoint's hidden parts from any other message (a provider
+// may echo its key).
+func (c *caller) redact(ep *endpoint, err error) error {
 	if err == nil {
 		return nil
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = &url.Error{Op: ue.Op, URL: c.host, Err: ue.Err}
+		host := "the node"
+		if ep != nil {
+			host = ep.host
+		}
+		err = &url.Error{Op: ue.Op, URL: host, Err: ue.Err}
 	}
 	msg := err.Error()
 	scrubbed := msg
@@ -263,6 +405,9 @@ func transient(err error) bool {
 		}
 		return isRateLimitMsg(re.Error()) || strings.Contains(strings.ToLower(re.Error()), "indexing is in progress")
 	}
+	if errors.Is(err, errBadResponse) || errors.Is(err, errRoundTripTimeout) || errors.Is(err, rpc.ErrMissingBatchResponse) {
+		return true
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return true
@@ -306,53 +451,39 @@ func isNotFoundMsg(msg string) bool {
 	return strings.Contains(m, "not found") || strings.Contains(m, "unknown block") || strings.Contains(m, "beyond current head")
 }
 
-// retryHint carries the Retry-After of a 429 or 503 answer from the HTTP
-// transport (which sees headers) to the retry loop (which sees rpc.HTTPError,
-// which does not carry them).
-type retryHint struct {
-	mu sync.Mutex
-	d  time.Duration
-}
-
-type retryHintKey struct{}
-
-func (h *retryHint) get() time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.d
-}
-
-// hintTransport records Retry-After headers into the request's retryHint.
-type hintTransport struct{ base http.RoundTripper }
-
-func (t hintTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 {
-		return resp, err
+// badAnswer reports whether an element's error says its answer could not be
+// decoded into the expected shape (or had no result): worth asking again.
+func badAnswer(err error) bool {
+	if err == nil || errors.Is(err, errResponseTooLarge) {
+		return false
 	}
-	if h, ok := req.Context().Value(retryHintKey{}).(*retryHint); ok {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			h.mu.Lock()
-			h.d = d
-			h.mu.Unlock()
+	var re rpc.Error
+	var he rpc.HTTPError
+	if errors.As(err, &re) || errors.As(err, &he) {
+		return false
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.Is(err, rpc.ErrNoResult) || errors.As(err, &se) || errors.As(err, &te) ||
+		strings.HasPrefix(err.Error(), "json: ") || strings.Contains(err.Error(), "hex string")
+}
+
+// batchRefused reports whether a node refused a round trip for the number of
+// calls in it or the size of its answer, rather than for the calls.
+func batchRefused(elems []rpc.BatchElem, err error) bool {
+	if err != nil {
+		var he rpc.HTTPError
+		return errors.Is(err, errResponseTooLarge) || (errors.As(err, &he) && he.StatusCode == http.StatusRequestEntityTooLarge)
+	}
+	for _, e := range elems {
+		var re rpc.Error
+		if errors.As(e.Error, &re) {
+			m := strings.ToLower(re.Error())
+			if strings.Contains(m, "batch too large") || strings.Contains(m, "batch size") || strings.Contains(m, "batch limit") ||
+				strings.Contains(m, "too many requests in batch") || strings.Contains(m, "response too large") {
+				return true
+			}
 		}
 	}
-	return resp, nil
-}
-
-// parseRetryAfter reads a Retry-After value: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d, true
-		}
-		return 0, true
-	}
-	return 0, false
+	return false
 }

@@ -304,7 +304,8 @@ func pathSeq(path []int) int {
 }
 
 // decodeSymbol reads a symbol() answer: an ABI string, or a bytes32 as some
-// old tokens (MKR, SAI) return. Control characters are dropped.
+// old tokens (MKR, SAI) return. Control characters are dropped and long
+// symbols cut.
 func decodeSymbol(b []byte) (string, bool) {
 	var raw []byte
 	switch {
@@ -334,8 +335,15 @@ func decodeSymbol(b []byte) (string, bool) {
 		return r
 	}, string(raw))
 	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxSymbolRunes {
+		s = string([]rune(s)[:maxSymbolRunes-1]) + "…"
+	}
 	return s, s != ""
 }
+
+// maxSymbolRunes caps a token symbol: the contract chooses it, and a
+// megabyte-long symbol would end up in every output.
+const maxSymbolRunes = 64
 
 // decodeDecimals reads a decimals() answer (a uint8 padded to 32 bytes).
 func decodeDecimals(b []byte) (uint8, bool) {

@@ -187,7 +187,11 @@ func TestLiveTransfers(t *testing.T) {
 	if d := cmp.Diff(wantMethods, s.Methods()); d != "" {
 		t.Errorf("Methods (-want +got):\n%s", d)
 	}
-	if int64(cnt.get("eth_getLogs")+cnt.get("debug_traceBlockByNumber")+4) != u.Requests {
+	// 3 probe calls besides the genesis block; one header per traced block.
+	if cnt.get("eth_getBlockByNumber") != 1+3 {
+		t.Errorf("eth_getBlockByNumber sent %d times, want 1 (genesis) + 3 (headers of the traced blocks)", cnt.get("eth_getBlockByNumber"))
+	}
+	if int64(cnt.get("eth_getLogs")+cnt.get("debug_traceBlockByNumber")+cnt.get("eth_getBlockByNumber")+3) != u.Requests {
 		t.Errorf("Usage.Requests = %d, the node saw %v", u.Requests, cnt.calls)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -21,15 +22,79 @@ import (
 type rangeQuery struct {
 	addrs    []common.Address
 	from, to uint64
+	tries    int // answers rejected as inconsistent so far
+}
+
+// limits are the range and OR-list sizes a node refused, learned per method
+// and kept for the Source's life: later queries are split up front.
+type limits struct {
+	mu    sync.Mutex
+	span  map[string]uint64 // most blocks per query
+	addrs map[string]int    // most addresses per query
+}
+
+func (l *limits) learnSpan(method string, n uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.span == nil {
+		l.span = map[string]uint64{}
+	}
+	if cur, ok := l.span[method]; !ok || n < cur {
+		l.span[method] = n
+	}
+}
+
+func (l *limits) learnAddrs(method string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.addrs == nil {
+		l.addrs = map[string]int{}
+	}
+	if cur, ok := l.addrs[method]; !ok || n < cur {
+		l.addrs[method] = n
+	}
+}
+
+// split cuts q to the limits learned for method.
+func (l *limits) split(method string, q rangeQuery) []rangeQuery {
+	l.mu.Lock()
+	span, maxAddrs := l.span[method], l.addrs[method]
+	l.mu.Unlock()
+	var out []rangeQuery
+	addrLists := [][]common.Address{q.addrs}
+	if maxAddrs > 0 {
+		addrLists = chunks(q.addrs, maxAddrs)
+	}
+	for _, a := range addrLists {
+		if span == 0 {
+			out = append(out, rangeQuery{addrs: a, from: q.from, to: q.to})
+			continue
+		}
+		for from := q.from; from <= q.to; from += span {
+			out = append(out, rangeQuery{addrs: a, from: from, to: min(q.to, from+span-1)})
+			if from+span < from { // overflow
+				break
+			}
+		}
+	}
+	return out
 }
 
 // splitRanges runs queries in batched rounds. An element the node refuses as
 // too large (range or result size) is split in halves, by block range or,
-// for a single block, by address list, and asked again in the next round.
-// decode is called with each answered query and its element's result.
+// for a single block, by address list, and asked again in the next round;
+// the smaller size is remembered for later queries. An answer that decode
+// rejects as inconsistent (wrapping errInconsistent) is asked again, with
+// backoff, up to the retry limit. decode is called with each answered query
+// and its element's result, and must keep nothing from an answer it rejects.
 func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery,
 	elem func(q rangeQuery) rpc.BatchElem, decode func(q rangeQuery, e rpc.BatchElem) error) error {
-	for len(qs) > 0 {
+	var pre []rangeQuery
+	for _, q := range qs {
+		pre = append(pre, s.limits.split(method, q)...)
+	}
+	qs = pre
+	for round := 0; len(qs) > 0; round++ {
 		elems := make([]rpc.BatchElem, len(qs))
 		for i, q := range qs {
 			elems[i] = elem(q)
@@ -38,27 +103,41 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 			return fmt.Errorf("evm: %s [%d,%d]: %w", method, qs[0].from, qs[len(qs)-1].to, err)
 		}
 		var next []rangeQuery
+		reask := 0
 		for i, e := range elems {
 			q := qs[i]
 			if e.Error != nil {
 				switch {
 				case tooManyAddresses(e.Error) && len(q.addrs) > 1:
 					h := len(q.addrs) / 2
-					next = append(next, rangeQuery{q.addrs[:h], q.from, q.to}, rangeQuery{q.addrs[h:], q.from, q.to})
+					s.limits.learnAddrs(method, len(q.addrs)-h)
+					next = append(next, rangeQuery{addrs: q.addrs[:h], from: q.from, to: q.to}, rangeQuery{addrs: q.addrs[h:], from: q.from, to: q.to})
 					continue
 				case tooLarge(e.Error) && q.from < q.to:
 					mid := q.from + (q.to-q.from)/2
-					next = append(next, rangeQuery{q.addrs, q.from, mid}, rangeQuery{q.addrs, mid + 1, q.to})
+					s.limits.learnSpan(method, mid-q.from+1)
+					next = append(next, rangeQuery{addrs: q.addrs, from: q.from, to: mid}, rangeQuery{addrs: q.addrs, from: mid + 1, to: q.to})
 					continue
 				case tooLarge(e.Error) && len(q.addrs) > 1:
 					h := len(q.addrs) / 2
-					next = append(next, rangeQuery{q.addrs[:h], q.from, q.to}, rangeQuery{q.addrs[h:], q.from, q.to})
+					next = append(next, rangeQuery{addrs: q.addrs[:h], from: q.from, to: q.to}, rangeQuery{addrs: q.addrs[h:], from: q.from, to: q.to})
 					continue
 				}
 				return fmt.Errorf("evm: %s [%d,%d]: %w", method, q.from, q.to, mapErr(e.Error))
 			}
 			if err := decode(q, e); err != nil {
+				if errors.Is(err, errInconsistent) && q.tries+1 < s.c.attempts {
+					q.tries++
+					next = append(next, q)
+					reask = max(reask, q.tries)
+					continue
+				}
 				return fmt.Errorf("evm: %s [%d,%d]: %w", method, q.from, q.to, err)
+			}
+		}
+		if reask > 0 {
+			if _, err := s.c.sleep(ctx, reask-1, 0); err != nil {
+				return err
 			}
 		}
 		qs = next
@@ -115,7 +194,7 @@ func tooManyAddresses(err error) bool {
 func (s *Source) tokenTransfers(ctx context.Context, dir tracer.Direction, addrs []common.Address, w tracer.BlockRange) ([]tracer.Transfer, error) {
 	var qs []rangeQuery
 	for _, c := range chunks(addrs, s.addressesPerQuery) {
-		qs = append(qs, rangeQuery{c, w.From, w.To})
+		qs = append(qs, rangeQuery{addrs: c, from: w.From, to: w.To})
 	}
 	var out []tracer.Transfer
 	err := s.splitRanges(ctx, "eth_getLogs", qs,
@@ -124,10 +203,8 @@ func (s *Source) tokenTransfers(ctx context.Context, dir tracer.Direction, addrs
 		},
 		func(q rangeQuery, e rpc.BatchElem) error {
 			logs := *e.Result.(*[]types.Log)
-			for _, l := range logs {
-				if l.BlockNumber < q.from || l.BlockNumber > q.to {
-					return fmt.Errorf("node answered a log of block %d outside the range asked", l.BlockNumber)
-				}
+			if err := checkLogs(logs, dir, q); err != nil {
+				return err
 			}
 			out = append(out, logsToTransfers(s.chain, logs)...)
 			return nil
@@ -177,13 +254,31 @@ func (s *Source) fillTxFrom(ctx context.Context, ts []tracer.Transfer) error {
 		return nil
 	}
 	type tx struct {
+		Hash common.Hash    `json:"hash"`
 		From common.Address `json:"from"`
 	}
 	elems := make([]rpc.BatchElem, len(missing))
 	for i, h := range missing {
 		elems[i] = rpc.BatchElem{Method: "eth_getTransactionByHash", Args: []any{h}, Result: new(*tx)}
 	}
-	if err := s.c.batch(ctx, elems); err != nil {
+	// The transactions come from logs the node served: a null answer is a
+	// node still indexing, another hash a wrong answer. Ask again.
+	check := func() map[int]error {
+		bad := map[int]error{}
+		for i, e := range elems {
+			if e.Error != nil {
+				continue
+			}
+			switch got := *e.Result.(**tx); {
+			case got == nil:
+				bad[i] = fmt.Errorf("%w (the node may still be indexing)", tracer.ErrNotFound)
+			case got.Hash != missing[i]:
+				bad[i] = fmt.Errorf("answered tx %s", got.Hash.Hex())
+			}
+		}
+		return bad
+	}
+	if err := s.c.batchChecked(ctx, nil, elems, check); err != nil {
 		return fmt.Errorf("evm: eth_getTransactionByHash: %w", err)
 	}
 	from := make(map[common.Hash]common.Address, len(missing))
@@ -191,11 +286,7 @@ func (s *Source) fillTxFrom(ctx context.Context, ts []tracer.Transfer) error {
 		if e.Error != nil {
 			return fmt.Errorf("evm: eth_getTransactionByHash %s: %w", missing[i].Hex(), mapErr(e.Error))
 		}
-		got := *e.Result.(**tx)
-		if got == nil {
-			return fmt.Errorf("evm: eth_getTransactionByHash %s: %w", missing[i].Hex(), tracer.ErrNotFound)
-		}
-		from[missing[i]] = got.From
+		from[missing[i]] = (*e.Result.(**tx)).From
 	}
 	s.mu.Lock()
 	maps.Copy(s.txFrom, from)
@@ -203,6 +294,28 @@ func (s *Source) fillTxFrom(ctx context.Context, ts []tracer.Transfer) error {
 	for i := range ts {
 		if f, ok := from[common.HexToHash(ts[i].TxHash)]; ok && ts[i].TxFrom == "" {
 			ts[i].TxFrom = addr(f)
+		}
+	}
+	return nil
+}
+
+// checkLogs checks that the node answered what was asked: Transfer logs of
+// the range, sent (topic1) or received (topic2) by the query's addresses.
+func checkLogs(logs []types.Log, dir tracer.Direction, q rangeQuery) error {
+	pos := 1
+	if dir == tracer.Incoming {
+		pos = 2
+	}
+	asked := make(map[common.Hash]bool, len(q.addrs))
+	for _, a := range q.addrs {
+		asked[common.BytesToHash(a.Bytes())] = true
+	}
+	for _, l := range logs {
+		switch {
+		case l.BlockNumber < q.from || l.BlockNumber > q.to:
+			return fmt.Errorf("%w: a log of block %d outside the range asked", errInconsistent, l.BlockNumber)
+		case len(l.Topics) <= pos || l.Topics[0] != transferTopic || !asked[l.Topics[pos]]:
+			return fmt.Errorf("%w: a log in tx %s that does not match the filter", errInconsistent, l.TxHash.Hex())
 		}
 	}
 	return nil

@@ -107,9 +107,10 @@ func (s *Source) scanTransfers(ctx context.Context, dir tracer.Direction, addrs 
 // that a later query asks for it again.
 func (s *Source) scan(ctx context.Context, blocks []uint64) {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cap(s.c.sem))
-	for start := 0; start < len(blocks); start += s.c.batchSize {
-		chunk := blocks[start:min(start+s.c.batchSize, len(blocks))]
+	g.SetLimit(cap(s.c.eps[0].sem) * len(s.c.eps))
+	size := max(1, int(s.c.batchSize.Load())/2) // two calls per block
+	for start := 0; start < len(blocks); start += size {
+		chunk := blocks[start:min(start+size, len(blocks))]
 		g.Go(func() error {
 			got, err := s.traceBlocks(gctx, chunk)
 			s.mu.Lock()
@@ -141,32 +142,99 @@ type traced struct {
 	err error
 }
 
-// traceBlocks is one round trip of debug_traceBlockByNumber calls.
+// header is the part of eth_getBlockByNumber(n, false) the scan checks its
+// traces against.
+type header struct {
+	Number       hexutil.Uint64 `json:"number"`
+	Hash         common.Hash    `json:"hash"`
+	ParentHash   common.Hash    `json:"parentHash"`
+	Transactions []common.Hash  `json:"transactions"`
+}
+
+// traceBlocks traces blocks with debug_traceBlockByNumber and checks each
+// answer against the block's header (eth_getBlockByNumber, same batch): the
+// header is of the block asked, the traces are of its transactions in order,
+// and consecutive blocks link by parent hash. Blocks that fail the checks
+// are asked again; a block still inconsistent fails with errInconsistent.
 func (s *Source) traceBlocks(ctx context.Context, blocks []uint64) ([]traced, error) {
-	elems := make([]rpc.BatchElem, len(blocks))
+	elems := make([]rpc.BatchElem, 2*len(blocks))
 	for i, n := range blocks {
-		elems[i] = rpc.BatchElem{
+		elems[2*i] = rpc.BatchElem{
 			Method: "debug_traceBlockByNumber",
 			Args:   []any{hexutil.Uint64(n), callTracer},
 			Result: new([]txTrace),
 		}
+		elems[2*i+1] = rpc.BatchElem{
+			Method: "eth_getBlockByNumber",
+			Args:   []any{hexutil.Uint64(n), false},
+			Result: new(*header),
+		}
 	}
-	if err := s.c.batch(ctx, elems); err != nil {
+	check := func() map[int]error {
+		bad := map[int]error{}
+		var prev *header
+		for i, n := range blocks {
+			tr, hd := elems[2*i], elems[2*i+1]
+			if i > 0 && blocks[i-1] != n-1 {
+				prev = nil
+			}
+			if tr.Error != nil || hd.Error != nil {
+				prev = nil
+				continue
+			}
+			h := *hd.Result.(**header)
+			if err := checkBlock(n, h, *tr.Result.(*[]txTrace), prev); err != nil {
+				bad[2*i], bad[2*i+1] = err, err
+				if prev != nil && h != nil && h.ParentHash != prev.Hash {
+					bad[2*i-2], bad[2*i-1] = err, err // either may be the wrong one
+				}
+			}
+			prev = h
+		}
+		return bad
+	}
+	if err := s.c.batchChecked(ctx, nil, elems, check); err != nil {
 		return nil, fmt.Errorf("evm: debug_traceBlockByNumber [%d,%d]: %w", blocks[0], blocks[len(blocks)-1], err)
 	}
 	out := make([]traced, len(blocks))
-	for i, e := range elems {
-		if e.Error != nil {
-			out[i].err = fmt.Errorf("evm: debug_traceBlockByNumber %d: %w", blocks[i], mapErr(e.Error))
+	for i, n := range blocks {
+		tr, hd := elems[2*i], elems[2*i+1]
+		switch {
+		case tr.Error != nil:
+			out[i].err = fmt.Errorf("evm: debug_traceBlockByNumber %d: %w", n, mapErr(tr.Error))
+			continue
+		case hd.Error != nil:
+			out[i].err = fmt.Errorf("evm: eth_getBlockByNumber %d: %w", n, mapErr(hd.Error))
 			continue
 		}
-		b, err := blockFromTraces(blocks[i], *e.Result.(*[]txTrace))
+		b, err := blockFromTraces(n, *tr.Result.(*[]txTrace))
 		if err != nil {
 			err = fmt.Errorf("evm: debug_traceBlockByNumber: %w", err)
 		}
 		out[i] = traced{b, err}
 	}
 	return out, nil
+}
+
+// checkBlock checks the traces of block n against its header h and the
+// header of block n-1, when known.
+func checkBlock(n uint64, h *header, traces []txTrace, prev *header) error {
+	switch {
+	case h == nil:
+		return fmt.Errorf("block %d: no header (the node may still be syncing)", n)
+	case uint64(h.Number) != n:
+		return fmt.Errorf("block %d: the node answered block %d", n, uint64(h.Number))
+	case prev != nil && h.ParentHash != prev.Hash:
+		return fmt.Errorf("block %d: parent hash %s is not the hash %s of block %d", n, h.ParentHash.Hex(), prev.Hash.Hex(), n-1)
+	case len(traces) != len(h.Transactions):
+		return fmt.Errorf("block %d: %d traces for %d transactions", n, len(traces), len(h.Transactions))
+	}
+	for i, t := range traces {
+		if t.TxHash != h.Transactions[i] && t.TxHash != (common.Hash{}) { // some nodes leave txHash out
+			return fmt.Errorf("block %d: trace %d is of tx %s, the block's is %s", n, i, t.TxHash.Hex(), h.Transactions[i].Hex())
+		}
+	}
+	return nil
 }
 
 // scannedTxFrom is the signer of a transaction of a scanned block, if known.

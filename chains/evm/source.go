@@ -63,6 +63,12 @@ type Options struct {
 	Native NativeMode
 	// MaxBlocks is the most blocks one query may scan; default 100000.
 	MaxBlocks uint64
+	// RequestTimeout caps one HTTP round trip; default 2 minutes.
+	RequestTimeout time.Duration
+	// MaxResponseBytes caps the body of one answer; default 256 MiB. A
+	// larger answer to a range query makes it split; to a batch, smaller
+	// batches.
+	MaxResponseBytes int64
 }
 
 // ErrTooManyBlocks is returned when a query would scan more than
@@ -92,6 +98,7 @@ type Source struct {
 	addressesPerQuery int
 	maxBlocks         uint64
 	mode              NativeMode
+	limits            limits
 
 	probeMu sync.Mutex
 	info    *ChainInfo
@@ -117,15 +124,16 @@ var (
 // Dial prepares a Source for the node at rawURL (http, https, ws or wss). It
 // does not contact the node; Probe does. Errors name only the URL's host.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Source, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, errors.New("evm: cannot parse the RPC URL")
-	}
-	host := u.Scheme + "://" + u.Host
-	switch u.Scheme {
-	case "http", "https", "ws", "wss":
-	default:
-		return nil, fmt.Errorf("evm: RPC URL %s: unsupported scheme (want http, https, ws or wss)", host)
+	return DialAll(ctx, []string{rawURL}, opts)
+}
+
+// DialAll prepares a Source over several endpoints of the same chain: round
+// trips are spread over them, and a failing one is left aside for a while
+// and its round trips retried on the others. Rate and concurrency caps apply
+// per endpoint. Probe checks that they all serve the same chain.
+func DialAll(ctx context.Context, rawURLs []string, opts Options) (*Source, error) {
+	if len(rawURLs) == 0 {
+		return nil, errors.New("evm: no RPC URL")
 	}
 	mode, err := ParseNativeMode(string(opts.Native))
 	if err != nil {
@@ -140,26 +148,47 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = hintTransport{base: base}
-	secrets := urlSecrets(u)
-	rc, err := rpc.DialOptions(ctx, rawURL, rpc.WithHTTPClient(hc))
-	if err != nil {
-		return nil, fmt.Errorf("evm: dial %s: %w", host, (&caller{host: host, secrets: secrets}).redact(err))
+	maxBytes := opts.MaxResponseBytes
+	if maxBytes == 0 {
+		maxBytes = 256 << 20
 	}
+	hc.Transport = checkTransport{base: base, maxBytes: maxBytes}
 	c := &caller{
-		rpc:         rc,
-		host:        host,
-		secrets:     secrets,
-		batchSize:   orDefault(opts.BatchSize, 100),
-		sem:         make(chan struct{}, orDefault(opts.MaxConcurrent, 4)),
+		timeout:     opts.RequestTimeout,
 		attempts:    6,
 		backoffBase: 250 * time.Millisecond,
 		backoffMax:  8 * time.Second,
 		methods:     map[string]bool{},
 	}
-	if opts.RequestsPerSecond > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(opts.RequestsPerSecond), max(1, int(math.Ceil(opts.RequestsPerSecond))))
+	if c.timeout == 0 {
+		c.timeout = 2 * time.Minute
 	}
+	c.batchSize.Store(int64(orDefault(opts.BatchSize, 100)))
+	for _, raw := range rawURLs {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, errors.New("evm: cannot parse the RPC URL")
+		}
+		c.secrets = append(c.secrets, urlSecrets(u)...)
+		host := u.Scheme + "://" + u.Host
+		switch u.Scheme {
+		case "http", "https", "ws", "wss":
+		default:
+			return nil, fmt.Errorf("evm: RPC URL %s: unsupported scheme (want http, https, ws or wss)", host)
+		}
+		ep := &endpoint{host: host, sem: make(chan struct{}, orDefault(opts.MaxConcurrent, 4))}
+		if opts.RequestsPerSecond > 0 {
+			ep.limiter = rate.NewLimiter(rate.Limit(opts.RequestsPerSecond), max(1, int(math.Ceil(opts.RequestsPerSecond))))
+		}
+		if ep.rpc, err = rpc.DialOptions(ctx, raw, rpc.WithHTTPClient(hc)); err != nil {
+			for _, e := range c.eps {
+				e.rpc.Close()
+			}
+			return nil, fmt.Errorf("evm: dial %s: %w", host, c.redact(ep, err))
+		}
+		c.eps = append(c.eps, ep)
+	}
+	slices.SortFunc(c.secrets, func(a, b string) int { return len(b) - len(a) }) // longest first
 	s := &Source{
 		c:                 c,
 		chain:             opts.Chain,
@@ -187,8 +216,12 @@ func orDefault(v, def int) int {
 	return v
 }
 
-// Close releases the connection.
-func (s *Source) Close() { s.c.rpc.Close() }
+// Close releases the connections.
+func (s *Source) Close() {
+	for _, ep := range s.c.eps {
+		ep.rpc.Close()
+	}
+}
 
 // Usage counts the requests and round trips sent and the blocks scanned.
 func (s *Source) Usage() tracer.Usage {

@@ -21,7 +21,7 @@ func (s *Source) traceFilter(ctx context.Context, dir tracer.Direction, addrs []
 	}
 	var qs []rangeQuery
 	for _, c := range chunks(addrs, s.addressesPerQuery) {
-		qs = append(qs, rangeQuery{c, w.From, w.To})
+		qs = append(qs, rangeQuery{addrs: c, from: w.From, to: w.To})
 	}
 	var out []tracer.Transfer
 	err := s.splitRanges(ctx, "trace_filter", qs,
@@ -36,7 +36,7 @@ func (s *Source) traceFilter(ctx context.Context, dir tracer.Direction, addrs []
 			traces := *e.Result.(*[]parityTrace)
 			for _, t := range traces {
 				if t.BlockNumber < q.from || t.BlockNumber > q.to {
-					return fmt.Errorf("node answered a trace of block %d outside the range asked", t.BlockNumber)
+					return fmt.Errorf("%w: a trace of block %d outside the range asked", errInconsistent, t.BlockNumber)
 				}
 			}
 			out = append(out, tracesToTransfers(s.chain, traces)...)

@@ -1,0 +1,208 @@
+package evm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The HTTP transport under the JSON-RPC client checks every answer before
+// go-ethereum decodes it: the body is read up to a size cap, must be JSON,
+// and must carry the ids of the request (go-ethereum does not check the id of
+// a single call's answer, and silently drops batch answers with unknown ids).
+
+var (
+	// errResponseTooLarge is an answer over Options.MaxResponseBytes: a
+	// range query is split, a batch is sent in smaller round trips.
+	errResponseTooLarge = errors.New("the node's answer is larger than the response size limit")
+	// errBadResponse is an answer that is not JSON-RPC for the request
+	// sent (malformed, truncated, or with other ids): asked again.
+	errBadResponse = errors.New("malformed answer from the node")
+)
+
+// errorBodyLimit caps the body of an HTTP error answer kept for the message.
+const errorBodyLimit = 4 << 10
+
+// checkTransport records Retry-After headers into the request's retryHint,
+// caps answer sizes and checks that answers are JSON-RPC for the request.
+type checkTransport struct {
+	base     http.RoundTripper
+	maxBytes int64
+}
+
+func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ids, err := requestIDs(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		if h, ok := req.Context().Value(retryHintKey{}).(*retryHint); ok {
+			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				h.mu.Lock()
+				h.d = d
+				h.mu.Unlock()
+			}
+		}
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, errorBodyLimit), resp.Body}
+		return resp, nil
+	}
+	data, err := readCapped(resp.Body, t.maxBytes)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIDs(data, ids); err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadResponse, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// readCapped reads a body of at most max bytes (0: no cap).
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	if max <= 0 {
+		return io.ReadAll(r)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w (%d MiB)", errResponseTooLarge, max>>20)
+	}
+	return data, nil
+}
+
+// rpcID is the id of a JSON-RPC message, and whether it carries an error.
+type rpcID struct {
+	ID    json.RawMessage `json:"id"`
+	Error json.RawMessage `json:"error"`
+}
+
+// requestIDs reads the ids of the calls in a request body.
+func requestIDs(req *http.Request) ([]string, error) {
+	if req.GetBody == nil {
+		return nil, nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	msgs, _, err := decodeIDs(data)
+	if err != nil {
+		return nil, nil // not ours to judge
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = string(m.ID)
+	}
+	return ids, nil
+}
+
+// decodeIDs reads the ids of a JSON-RPC message or batch.
+func decodeIDs(data []byte) ([]rpcID, bool, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '[' {
+		var msgs []rpcID
+		err := json.Unmarshal(data, &msgs)
+		return msgs, true, err
+	}
+	var m rpcID
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, false, err
+	}
+	return []rpcID{m}, false, nil
+}
+
+// checkIDs checks that an answer is JSON and answers only the ids asked,
+// each at most once. An error answer without id (the node could not read
+// the request) passes: go-ethereum reports it.
+func checkIDs(data []byte, want []string) error {
+	msgs, _, err := decodeIDs(data)
+	if err != nil {
+		if len(data) > 64 {
+			data = data[:64]
+		}
+		return fmt.Errorf("%v (the answer starts %s)", err, strconv.Quote(string(data)))
+	}
+	if want == nil {
+		return nil
+	}
+	asked := make(map[string]bool, len(want))
+	for _, id := range want {
+		asked[id] = true
+	}
+	seen := make(map[string]bool, len(msgs))
+	for _, m := range msgs {
+		id := string(m.ID)
+		if (id == "" || id == "null") && len(m.Error) > 0 {
+			continue
+		}
+		if !asked[id] || seen[id] {
+			return fmt.Errorf("answer id %s does not match the request's ids", strings.TrimSpace(truncate(id, 40)))
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// retryHint carries the Retry-After of a 429 or 503 answer from the HTTP
+// transport (which sees headers) to the retry loop (which sees rpc.HTTPError,
+// which does not carry them).
+type retryHint struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+type retryHintKey struct{}
+
+func (h *retryHint) get() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.d
+}
+
+// parseRetryAfter reads a Retry-After value: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
