@@ -51,3 +51,14 @@ func TestDefaultDir(t *testing.T) {
 		t.Fatalf("DefaultDir() = %q, %v", d, err)
 	}
 }
+
+// BenchmarkHopEntries: 100 entries of 600 bytes (a hop's frontier, ~6
+// transfers each) per call.
+func BenchmarkHopEntries(b *testing.B) {
+	s, err := bolt.Open(b.TempDir(), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Bench(b, s, 600, 100)
+}

@@ -98,3 +98,14 @@ func TestUnreachable(t *testing.T) {
 		t.Fatalf("unreachable Redis: %v", err)
 	}
 }
+
+// BenchmarkHopEntries: 100 entries of 600 bytes (a hop's frontier, ~6
+// transfers each) per pipelined call.
+func BenchmarkHopEntries(b *testing.B) {
+	s, err := redis.Open(context.Background(), redistest.URL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Bench(b, s, 600, 100)
+}
