@@ -95,9 +95,19 @@ func (w *walker) finalStop() (StopReason, string) {
 // summary books every unit of stolen value to the bucket where it ended.
 func (w *walker) summary() Summary {
 	stolen := w.ledger.stolen()
+	swapped, swappedIn := sumByAsset(w.ledger.swapped), sumByAsset(w.ledger.swappedIn)
+	for a := range swappedIn {
+		if stolen[a] == nil {
+			stolen[a] = new(big.Int)
+		}
+	}
 	var s Summary
 	for _, asset := range slices.Sorted(maps.Keys(stolen)) {
-		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset)}
+		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset),
+			SwappedIn: swappedIn[asset]}
+		if v := swapped[asset]; v != nil && v.Sign() > 0 {
+			as.Buckets[BucketSwapped] = new(big.Int).Set(v)
+		}
 		if asset == NativeAsset {
 			as.Symbol = "ETH"
 		} else {

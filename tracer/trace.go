@@ -106,6 +106,9 @@ type AssetSummary struct {
 	Decimal uint8
 	Stolen  *big.Int
 	Buckets map[string]*big.Int
+	// SwappedIn is the stolen value bought with another stolen asset (a
+	// followed swap); the buckets add up to Stolen + SwappedIn.
+	SwappedIn *big.Int
 }
 
 // LevelStats describes one level of the walk: level 0 reads what the seeds

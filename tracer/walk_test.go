@@ -110,8 +110,12 @@ func checkConservation(t *testing.T, tr *Trace) {
 		for _, v := range s.Buckets {
 			sum.Add(sum, v)
 		}
-		if sum.Cmp(s.Stolen) != 0 {
-			t.Errorf("asset %s: buckets add to %s, stolen %s (%v)", s.Asset, sum, s.Stolen, s.Buckets)
+		want := new(big.Int).Set(s.Stolen)
+		if s.SwappedIn != nil {
+			want.Add(want, s.SwappedIn)
+		}
+		if sum.Cmp(want) != 0 {
+			t.Errorf("asset %s: buckets add to %s, stolen %s + swapped in %v (%v)", s.Asset, sum, s.Stolen, s.SwappedIn, s.Buckets)
 		}
 	}
 }
