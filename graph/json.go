@@ -116,6 +116,9 @@ type jsonAsset struct {
 	Shares   map[string]string `json:"shares"`
 	// BridgedTo splits the bridge bucket by destination chain, where decoded.
 	BridgedTo map[string]string `json:"bridged_to,omitempty"`
+	// SwappedIn is what followed swaps bought of this asset with stolen
+	// value; shares are of Stolen + SwappedIn.
+	SwappedIn string `json:"swapped_in,omitempty"`
 }
 
 type jsonSkip struct {
@@ -220,7 +223,10 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			Buckets: map[string]string{}, Shares: map[string]string{}}
 		for b, v := range a.Buckets {
 			ja.Buckets[b] = amountString(v)
-			ja.Shares[b] = Share(v, a.Stolen)
+			ja.Shares[b] = Share(v, accountedBase(a))
+		}
+		if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
+			ja.SwappedIn = a.SwappedIn.String()
 		}
 		for chain, v := range f.BridgedTo(a.Asset) {
 			if ja.BridgedTo == nil {
@@ -287,4 +293,13 @@ func nonNil[S ~[]E, E any](s S) S {
 		return S{}
 	}
 	return s
+}
+
+// accountedBase is what an asset's buckets add up to: the stolen amount and
+// what followed swaps bought of it.
+func accountedBase(a tracer.AssetSummary) *big.Int {
+	if a.SwappedIn == nil {
+		return a.Stolen
+	}
+	return new(big.Int).Add(a.Stolen, a.SwappedIn)
 }

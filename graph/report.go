@@ -55,14 +55,18 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 	p("\n## Value accounting\n")
 	for _, a := range f.Summary {
 		p("\n### %s (%s)\n\n", mdText(a.Symbol), mdText(string(a.Asset)))
+		if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
+			p("Stolen %s %s, and %s %s bought with stolen value (followed swaps); shares are of the sum.\n\n",
+				FormatAmount(a.Stolen, a.Decimal), mdText(a.Symbol), FormatAmount(a.SwappedIn, a.Decimal), mdText(a.Symbol))
+		}
 		t := &mdTable{}
 		t.row("bucket", "amount", "share")
 		for _, bucket := range bucketsOf(a.Buckets) {
-			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, Share(a.Buckets[bucket], a.Stolen))
+			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, Share(a.Buckets[bucket], accountedBase(a)))
 			if bucket == tracer.BucketBridge {
 				bridged := f.BridgedTo(a.Asset)
 				for _, chain := range slices.Sorted(maps.Keys(bridged)) {
-					t.row("  bridge to "+chain, FormatAmount(bridged[chain], a.Decimal)+" "+a.Symbol, Share(bridged[chain], a.Stolen))
+					t.row("  bridge to "+chain, FormatAmount(bridged[chain], a.Decimal)+" "+a.Symbol, Share(bridged[chain], accountedBase(a)))
 				}
 			}
 		}
