@@ -1,8 +1,10 @@
 package tracer
 
 import (
+	"cmp"
 	"math/big"
 	"slices"
+	"strings"
 )
 
 // ledger propagates stolen value through the transfers found so far.
@@ -18,22 +20,38 @@ type ledger struct {
 	credits  map[string]Transfer // what the seeds received, by transfer ID
 	outflows map[string]Transfer // transfers sent by expanded nodes, by ID
 
+	// sorted holds the events of the transfers added before the last call
+	// of events, in chain order; added lists those added since. Each level
+	// sorts only its new transfers and merges them in, instead of
+	// re-sorting every transfer found so far.
+	sorted []sortedEvent
+	added  []sortedEvent
+
 	tainted  map[string]*big.Int // the stolen part of each transfer
 	held     map[Address]map[Asset]*big.Int
 	received map[Address]map[Asset]*big.Int
 	first    map[Address]uint64 // block of the first tainted inflow
-
-	swapIns   map[swapKey]*swapLeg           // trade inputs replayed so far (swap.go)
-	swapped   map[Address]map[Asset]*big.Int // stolen value traded away, at the pool
-	swappedIn map[Address]map[Asset]*big.Int // stolen value bought, at the trader
 }
 
 func newLedger() *ledger {
 	return &ledger{credits: map[string]Transfer{}, outflows: map[string]Transfer{}}
 }
 
-func (l *ledger) addCredit(t Transfer)  { l.credits[t.ID()] = t }
-func (l *ledger) addOutflow(t Transfer) { l.outflows[t.ID()] = t }
+func (l *ledger) addCredit(t Transfer) {
+	id := t.ID()
+	if _, known := l.credits[id]; !known {
+		l.added = append(l.added, sortedEvent{id: id})
+	}
+	l.credits[id] = t
+}
+
+func (l *ledger) addOutflow(t Transfer) {
+	id := t.ID()
+	if _, known := l.outflows[id]; !known {
+		l.added = append(l.added, sortedEvent{id: id, outflow: true})
+	}
+	l.outflows[id] = t
+}
 
 // propagate recomputes every holding from scratch. trusted says which
 // transfers may carry taint at all.
@@ -42,51 +60,27 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.held = map[Address]map[Asset]*big.Int{}
 	l.received = map[Address]map[Asset]*big.Int{}
 	l.first = map[Address]uint64{}
-	l.swapIns = map[swapKey]*swapLeg{}
-	l.swapped = map[Address]map[Asset]*big.Int{}
-	l.swappedIn = map[Address]map[Asset]*big.Int{}
-	evs := l.events()
-	pending := swapPairs(evs)
-	for _, e := range evs {
+	for _, e := range l.events() {
 		if e.credit {
 			l.arrive(e.t, e.t.Amount)
 			continue
 		}
-		if !trusted(e.t) || l.tainted[e.t.ID()] != nil {
+		t := e.t
+		if !trusted(t) {
 			continue
 		}
-		// The other leg of a trade comes first when it is the one that
-		// carries stolen value in (native calls precede token events).
-		if c, ok := pending[swapKey{e.t.TxHash, e.t.To, e.t.From}]; ok && c.Asset != e.t.Asset && trusted(c) &&
-			l.tainted[c.ID()] == nil && amountAt(l.held, e.t.From, e.t.Asset).Sign() == 0 {
-			l.carry(c)
+		avail := amountAt(l.held, t.From, t.Asset)
+		x := new(big.Int).Set(t.Amount)
+		if avail.Cmp(x) < 0 {
+			x.Set(avail)
 		}
-		l.carry(e.t)
-	}
-}
-
-// carry books the stolen part of t: a trade's output at the executed rate,
-// anything else poison-first from its sender's holdings.
-func (l *ledger) carry(t Transfer) {
-	if x, ok := l.swapOutput(t); ok {
+		if x.Sign() == 0 {
+			continue
+		}
+		avail.Sub(avail, x)
 		l.tainted[t.ID()] = x
-		if x.Sign() > 0 {
-			l.arrive(t, x)
-		}
-		return
+		l.arrive(t, x)
 	}
-	avail := amountAt(l.held, t.From, t.Asset)
-	x := new(big.Int).Set(t.Amount)
-	if avail.Cmp(x) < 0 {
-		x.Set(avail)
-	}
-	if x.Sign() == 0 {
-		return
-	}
-	avail.Sub(avail, x)
-	l.tainted[t.ID()] = x
-	l.arrive(t, x)
-	l.recordSwapInput(t, x)
 }
 
 // arrive books x of t's asset at its recipient.
@@ -106,17 +100,73 @@ type ledgerEvent struct {
 // events lists credits and outflows in chain order. A credit that is also an
 // outflow of a traced node (value sent back to a seed) counts as an outflow.
 func (l *ledger) events() []ledgerEvent {
-	evs := make([]ledgerEvent, 0, len(l.credits)+len(l.outflows))
-	for id, t := range l.credits {
-		if _, dup := l.outflows[id]; !dup {
-			evs = append(evs, ledgerEvent{t: t, credit: true})
+	l.merge()
+	evs := make([]ledgerEvent, 0, len(l.sorted))
+	for _, e := range l.sorted {
+		if e.outflow {
+			evs = append(evs, ledgerEvent{t: l.outflows[e.id]})
+		} else if _, dup := l.outflows[e.id]; !dup {
+			evs = append(evs, ledgerEvent{t: l.credits[e.id], credit: true})
 		}
 	}
-	for _, t := range l.outflows {
-		evs = append(evs, ledgerEvent{t: t})
-	}
-	slices.SortFunc(evs, func(a, b ledgerEvent) int { return compareTransfers(a.t, b.t) })
 	return evs
+}
+
+// sortedEvent is a credit or an outflow, by transfer ID, with its place in
+// chain order.
+type sortedEvent struct {
+	id      string
+	outflow bool
+	block   uint64
+	tx      uint
+	seq     int
+}
+
+// merge sorts the events added since the last call and merges them into
+// l.sorted: O(n + k log k) for k new events instead of O(n log n).
+func (l *ledger) merge() {
+	if len(l.added) == 0 {
+		return
+	}
+	for i := range l.added {
+		e := &l.added[i]
+		t := l.credits[e.id]
+		if e.outflow {
+			t = l.outflows[e.id]
+		}
+		e.block, e.tx, e.seq = t.BlockNumber, t.TxIndex, t.Seq
+	}
+	slices.SortFunc(l.added, compareSorted)
+	merged := make([]sortedEvent, 0, len(l.sorted)+len(l.added))
+	i, j := 0, 0
+	for i < len(l.sorted) && j < len(l.added) {
+		if compareSorted(l.added[j], l.sorted[i]) < 0 {
+			merged = append(merged, l.added[j])
+			j++
+		} else {
+			merged = append(merged, l.sorted[i])
+			i++
+		}
+	}
+	merged = append(append(merged, l.sorted[i:]...), l.added[j:]...)
+	l.sorted, l.added = merged, l.added[:0]
+}
+
+// compareSorted is compareTransfers on the fields kept in a sortedEvent
+// (credits before outflows of the same ID).
+func compareSorted(a, b sortedEvent) int {
+	return cmp.Or(cmp.Compare(a.block, b.block), cmp.Compare(a.tx, b.tx), cmp.Compare(a.seq, b.seq),
+		strings.Compare(a.id, b.id), compareBool(a.outflow, b.outflow))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // stolen sums the seeds' credits per asset.
