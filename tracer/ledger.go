@@ -31,6 +31,10 @@ type ledger struct {
 	held     map[Address]map[Asset]*big.Int
 	received map[Address]map[Asset]*big.Int
 	first    map[Address]uint64 // block of the first tainted inflow
+
+	swapIns   map[swapKey]*swapLeg           // trade inputs replayed so far (swap.go)
+	swapped   map[Address]map[Asset]*big.Int // stolen value traded away, at the pool
+	swappedIn map[Address]map[Asset]*big.Int // stolen value bought, at the trader
 }
 
 func newLedger() *ledger {
@@ -60,27 +64,51 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.held = map[Address]map[Asset]*big.Int{}
 	l.received = map[Address]map[Asset]*big.Int{}
 	l.first = map[Address]uint64{}
-	for _, e := range l.events() {
+	l.swapIns = map[swapKey]*swapLeg{}
+	l.swapped = map[Address]map[Asset]*big.Int{}
+	l.swappedIn = map[Address]map[Asset]*big.Int{}
+	evs := l.events()
+	pending := swapPairs(evs)
+	for _, e := range evs {
 		if e.credit {
 			l.arrive(e.t, e.t.Amount)
 			continue
 		}
-		t := e.t
-		if !trusted(t) {
+		if !trusted(e.t) || l.tainted[e.t.ID()] != nil {
 			continue
 		}
-		avail := amountAt(l.held, t.From, t.Asset)
-		x := new(big.Int).Set(t.Amount)
-		if avail.Cmp(x) < 0 {
-			x.Set(avail)
+		// The other leg of a trade comes first when it is the one that
+		// carries stolen value in (native calls precede token events).
+		if c, ok := pending[swapKey{e.t.TxHash, e.t.To, e.t.From}]; ok && c.Asset != e.t.Asset && trusted(c) &&
+			l.tainted[c.ID()] == nil && amountAt(l.held, e.t.From, e.t.Asset).Sign() == 0 {
+			l.carry(c)
 		}
-		if x.Sign() == 0 {
-			continue
-		}
-		avail.Sub(avail, x)
-		l.tainted[t.ID()] = x
-		l.arrive(t, x)
+		l.carry(e.t)
 	}
+}
+
+// carry books the stolen part of t: a trade's output at the executed rate,
+// anything else poison-first from its sender's holdings.
+func (l *ledger) carry(t Transfer) {
+	if x, ok := l.swapOutput(t); ok {
+		l.tainted[t.ID()] = x
+		if x.Sign() > 0 {
+			l.arrive(t, x)
+		}
+		return
+	}
+	avail := amountAt(l.held, t.From, t.Asset)
+	x := new(big.Int).Set(t.Amount)
+	if avail.Cmp(x) < 0 {
+		x.Set(avail)
+	}
+	if x.Sign() == 0 {
+		return
+	}
+	avail.Sub(avail, x)
+	l.tainted[t.ID()] = x
+	l.arrive(t, x)
+	l.recordSwapInput(t, x)
 }
 
 // arrive books x of t's asset at its recipient.
