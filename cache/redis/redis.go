@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -43,34 +42,11 @@ var _ cache.Store = (*Store)(nil)
 // password and /DB; ?prefix=P sets the key prefix, default DefaultPrefix)
 // and pings it. Errors never show the password.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
-	name := Redact(rawURL)
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		return nil, fmt.Errorf("cache: %s: want redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://...", name)
-	}
-	prefix := DefaultPrefix
-	q := u.Query()
-	if q.Has("prefix") {
-		prefix = q.Get("prefix")
-		q.Del("prefix")
-		u.RawQuery = q.Encode()
-	}
-	opts, err := goredis.ParseURL(u.String())
+	c, prefix, err := Connect(ctx, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("cache: %s: %s", name, scrub(err.Error(), u))
+		return nil, fmt.Errorf("cache: %w", err)
 	}
-	opts.DialTimeout = 2 * time.Second
-	opts.ReadTimeout = 3 * time.Second
-	opts.WriteTimeout = 3 * time.Second
-	opts.MaxRetries = 1
-	s := &Store{c: goredis.NewClient(opts), prefix: prefix, name: name}
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := s.c.Ping(pctx).Err(); err != nil {
-		s.c.Close()
-		return nil, fmt.Errorf("cache: %s: %s", name, scrub(err.Error(), u))
-	}
-	return s, nil
+	return &Store{c: c, prefix: prefix, name: Redact(rawURL)}, nil
 }
 
 // Redact returns rawURL without its password (and query), for messages.
