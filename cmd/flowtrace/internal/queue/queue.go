@@ -175,6 +175,16 @@ func (q *Queue) ack(ctx context.Context, t *Task) error {
 	return q.c.XDel(ctx, q.stream(), t.MessageID).Err()
 }
 
+// Empty reports whether no case of any batch is waiting or in progress
+// (finished cases are deleted from the stream).
+func (q *Queue) Empty(ctx context.Context) (bool, error) {
+	n, err := q.c.XLen(ctx, q.stream()).Result()
+	if err != nil {
+		return false, fmt.Errorf("queue: %w", err)
+	}
+	return n == 0, nil
+}
+
 // Status is a batch's progress.
 type Status struct {
 	Total, Finished, Pending, Dead int64
