@@ -223,8 +223,8 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			Buckets: map[string]string{}, Shares: map[string]string{}}
 		for b, v := range a.Buckets {
 			ja.Buckets[b] = amountString(v)
-			ja.Shares[b] = Share(v, accountedBase(a))
 		}
+		ja.Shares = BucketShares(a.Buckets, accountedBase(a))
 		if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
 			ja.SwappedIn = a.SwappedIn.String()
 		}

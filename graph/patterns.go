@@ -556,8 +556,15 @@ func (f *Flow) mixers() []Pattern {
 		}
 	}
 	// One lead per (pool, recipient): the first deposit's.
-	return slices.CompactFunc(ps, func(a, b Pattern) bool {
-		return a.Kind == KindMixerLead && b.Kind == KindMixerLead && slices.Equal(a.Addresses, b.Addresses)
+	seen := map[string]bool{}
+	return slices.DeleteFunc(ps, func(p Pattern) bool {
+		if p.Kind != KindMixerLead {
+			return false
+		}
+		k := string(p.Addresses[0]) + " " + string(p.Addresses[1])
+		dup := seen[k]
+		seen[k] = true
+		return dup
 	})
 }
 

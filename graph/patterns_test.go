@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -307,5 +308,25 @@ func TestRound(t *testing.T) {
 	}
 	if round(new(big.Int).Add(eth(10), big.NewInt(1)), 18) {
 		t.Error("10 ETH + 1 wei is round")
+	}
+}
+
+func TestBucketSharesAddUp(t *testing.T) {
+	whole := big.NewInt(801 + 66)
+	b := map[string]*big.Int{"bridge": big.NewInt(60), "dormant": big.NewInt(665), "exchange": big.NewInt(140), "mixer": big.NewInt(2)}
+	got := BucketShares(b, whole)
+	sum := 0
+	for _, s := range got {
+		var whole, frac int
+		if _, err := fmt.Sscanf(s, "%d.%d%%", &whole, &frac); err != nil {
+			t.Fatal(err)
+		}
+		sum += whole*100 + frac
+	}
+	if sum != 10000 {
+		t.Errorf("shares %v add up to %d hundredths", got, sum)
+	}
+	if got["dormant"] != "76.70%" || got["mixer"] != "0.23%" {
+		t.Errorf("shares = %v", got)
 	}
 }

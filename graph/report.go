@@ -61,8 +61,9 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		}
 		t := &mdTable{}
 		t.row("bucket", "amount", "share")
+		shares := BucketShares(a.Buckets, accountedBase(a))
 		for _, bucket := range bucketsOf(a.Buckets) {
-			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, Share(a.Buckets[bucket], accountedBase(a)))
+			t.row(bucket, FormatAmount(a.Buckets[bucket], a.Decimal)+" "+a.Symbol, shares[bucket])
 			if bucket == tracer.BucketBridge {
 				bridged := f.BridgedTo(a.Asset)
 				for _, chain := range slices.Sorted(maps.Keys(bridged)) {
