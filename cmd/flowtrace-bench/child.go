@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
@@ -58,6 +59,13 @@ func runChild(ctx context.Context, url string, args []string, stdout io.Writer) 
 	r := childResult{WallMS: msf(wall), Nodes: len(tr.Nodes), Transfers: len(tr.Transfers), Hops: hops(tr),
 		Requests: tr.Stats.Requests, RoundTrips: tr.Stats.RoundTrips, Complete: tr.Complete(), StopReason: string(tr.Stats.StopReason),
 		ExportMS: map[string]float64{}, ExportBytes: map[string]float64{}}
+	if r.TracePeakBytes, err = peakRSS(); err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		r.CPUMS = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+	}
 	if r.PlantedExactly, err = plantedExactly(args[4], tr); err != nil {
 		return err
 	}

@@ -28,6 +28,10 @@ type Table struct {
 	Started time.Time     `json:"started"`
 	Elapsed time.Duration `json:"elapsed_ns"`
 	Rows    []Row         `json:"rows"`
+	// Load is /proc/loadavg at the end: wall times on a shared machine
+	// stretch with it.
+	Load    []byte `json:"-"`
+	LoadAvg string `json:"loadavg"`
 }
 
 func (t *Table) add(r Row) { t.Rows = append(t.Rows, r) }
@@ -47,10 +51,11 @@ func (t *Table) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Section, r.Name, r.Measured, r.Bound, r.Verdict)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "bench took %s\n", t.Elapsed.Round(time.Second))
+	fmt.Fprintf(w, "bench took %s; load average at the end: %s\n", t.Elapsed.Round(time.Second), strings.TrimSpace(string(t.Load)))
 }
 
 func (t *Table) save(path string) error {
+	t.LoadAvg = strings.TrimSpace(string(t.Load))
 	data, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
 		return err
