@@ -110,7 +110,7 @@ func WriteDOT(w io.Writer, f *Flow, opts DOTOptions) error {
 			}
 			sub = clusters[i]
 		}
-		nodes[n.ID] = f.dotNode(sub, n)
+		nodes[n.ID] = f.dotNode(sub, n, look.tags[n.ID])
 	}
 	for _, n := range f.nodes {
 		if edges := collapsed[n.ID]; edges != nil {
@@ -161,7 +161,8 @@ func (f *Flow) plainLeafEdges(n *Node) ([]*Edge, int) {
 	return edges, leaves
 }
 
-func (f *Flow) dotNode(r *dot.Graph, n *Node) dot.Node {
+// dotNode draws n; tags are its pattern roles, shown under the label.
+func (f *Flow) dotNode(r *dot.Graph, n *Node, tags []string) dot.Node {
 	lines := []string{ShortAddress(n.Address)}
 	tooltip := []string{string(n.Address)}
 	if n.Chain != f.Chain { // a hand-off node on another chain
@@ -179,6 +180,9 @@ func (f *Flow) dotNode(r *dot.Graph, n *Node) dot.Node {
 	}
 	if held := f.amountList(n.Held); held != "" {
 		lines = append(lines, "holds "+held)
+	}
+	if len(tags) > 0 {
+		lines = append(lines, "["+strings.Join(tags, ", ")+"]")
 	}
 	st := styleOf(n.Category)
 	style := "filled"
@@ -314,12 +318,33 @@ type patternDOT struct {
 	cluster      map[string]int // node ID -> fan-out cluster
 	clusterLabel map[int]string
 	peel         map[*Edge]bool
+	tags         map[string][]string // node ID -> pattern roles shown under its label
+}
+
+// tag notes a pattern role of a node, once.
+func (l patternDOT) tag(id, role string) {
+	if !slices.Contains(l.tags[id], role) {
+		l.tags[id] = append(l.tags[id], role)
+	}
 }
 
 func (f *Flow) patternLook() patternDOT {
-	look := patternDOT{cluster: map[string]int{}, clusterLabel: map[int]string{}, peel: map[*Edge]bool{}}
+	look := patternDOT{cluster: map[string]int{}, clusterLabel: map[int]string{}, peel: map[*Edge]bool{}, tags: map[string][]string{}}
 	for _, p := range f.Patterns {
 		switch p.Kind {
+		case KindDormant:
+			look.tag(NodeID(f.Chain, p.Addresses[0]), "dormant")
+		case KindFanIn:
+			look.tag(NodeID(f.Chain, p.Addresses[len(p.Addresses)-1]), "consolidation of "+p.Detail["senders"])
+		case KindSwap:
+			look.tag(NodeID(f.Chain, p.Addresses[1]), "swap pool")
+			look.tag(NodeID(f.Chain, p.Addresses[0]), "swapped "+f.Symbol(tracer.Asset(p.Detail["sold_asset"]))+" → "+f.Symbol(tracer.Asset(p.Detail["bought_asset"])))
+		case KindExchangeDeposit:
+			if p.Detail["via"] == "deposit address" {
+				look.tag(NodeID(f.Chain, p.Addresses[0]), "exchange deposit address")
+			}
+		case KindMixerLead:
+			look.tag(NodeID(f.Chain, p.Addresses[0]), "withdrawal leads: "+p.Detail["candidates"])
 		case KindFanOut:
 			i := len(look.clusterLabel)
 			label := "fan-out: " + p.Detail["recipients"] + " recipients"
