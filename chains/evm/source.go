@@ -278,6 +278,11 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	if err := s.fillTxFrom(ctx, out); err != nil {
 		return nil, err
 	}
+	if q.Direction == tracer.Outgoing { // router and mixer events (annotate.go)
+		if err := s.annotate(ctx, out, q.Window); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -306,8 +311,3 @@ func chunks(addrs []common.Address, n int) [][]common.Address {
 	}
 	return out
 }
-	if q.Direction == tracer.Outgoing { // router and mixer events (annotate.go)
-		if err := s.annotate(ctx, out, q.Window); err != nil {
-			return nil, err
-		}
-	}

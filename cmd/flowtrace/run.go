@@ -71,7 +71,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newTraceCmd(stdout, stderr))
+	root.AddCommand(newTraceCmd(stdout, stderr), newBatchCmd(stdout, stderr), newWorkerCmd(stdout, stderr))
 	root.AddCommand(newCacheCmd(stdout, stderr))
 	return root
 }

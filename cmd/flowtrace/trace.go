@@ -22,7 +22,7 @@ import (
 
 // traceOptions are the flags of `flowtrace trace`.
 type traceOptions struct {
-	rpcURL    string
+	rpcURLs   []string
 	chain     string
 	seeds     []string
 	fromBlock string
@@ -33,11 +33,13 @@ type traceOptions struct {
 	maxAddresses    int
 	maxRequests     int64
 	maxBlocks       uint64
+	timeout         time.Duration
+	maxResponseMB   int64
 	stopAtContracts bool
 	labelFiles      []string
+	noBundled       bool
 
 	native        string
-	noBundled       bool
 	rps           float64
 	maxConcurrent int
 	batchSize     int
@@ -69,6 +71,14 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 			return runTrace(cmd.Context(), o, stdout, stderr)
 		},
 	}
+	o.register(cmd)
+	cmd.SetUsageFunc(groupedUsage(traceGroups))
+	return cmd
+}
+
+// register adds the trace flags to cmd; batch and worker take them too, as
+// the defaults of every case.
+func (o *traceOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&o.seeds, "seed", nil, "seed addresses of the theft (comma-separated or repeated)")
 	f.StringVar(&o.chain, "chain", "ethereum", "chain: "+chainNames())
@@ -86,12 +96,14 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.stopAtContracts, "stop-at-contracts", false, "treat unlabelled contracts as endpoints instead of following them")
 	group(cmd, "Where to stop", "depth", "max-addresses", "max-rpc-requests", "max-blocks", "stop-at-contracts")
 
-	f.StringVar(&o.rpcURL, "rpc", os.Getenv("ETH_RPC_URL"), "JSON-RPC endpoint of the node (default $ETH_RPC_URL)")
+	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL); repeat for fallbacks that share the load")
 	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
 	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
 	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
 	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
-	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size")
+	f.DurationVar(&o.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
+	f.Int64Var(&o.maxResponseMB, "max-response-mb", 256, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
+	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
 
 	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
 	f.StringVar(&o.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
@@ -106,9 +118,7 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 	o.cache.register(cmd)
 
 	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
-	f.Lookup("rpc").DefValue = ""
-	cmd.SetUsageFunc(groupedUsage(traceGroups))
-	return cmd
+	f.Lookup("rpc").DefValue = "[]"
 }
 
 // traceRequest is the validated input of a trace.
@@ -166,8 +176,8 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	if o.record != "" && o.replay != "" {
 		return nil, usageErr("--record and --replay exclude each other: record against a node, replay without one")
 	}
-	if o.replay == "" && o.rpcURL == "" {
-		return nil, usageErr("no node: give --rpc URL or set ETH_RPC_URL (or --replay FILE to use a recording)")
+	if o.timeout <= 0 || o.maxResponseMB <= 0 {
+		return nil, usageErr("--request-timeout and --max-response-mb must be above 0")
 	}
 	if r.cache, err = o.cache.resolve(o.record != "", o.replay != ""); err != nil {
 		return nil, err
@@ -178,12 +188,28 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	return r, nil
 }
 
+// checkNode refuses to start with no node to ask.
+func (o *traceOptions) checkNode() error {
+	if o.replay == "" && len(o.rpcURLs) == 0 {
+		return usageErr("no node: give --rpc URL or set ETH_RPC_URL (or --replay FILE to use a recording)")
+	}
+	return nil
+}
+
 func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) error {
 	req, err := o.validate()
 	if err != nil {
 		return err
 	}
+	if err := o.checkNode(); err != nil {
+		return err
+	}
 	reg := labels.New()
+	if !o.noBundled {
+		if reg, err = labels.Bundled(); err != nil {
+			return withCode(exitError, err)
+		}
+	}
 	for _, path := range o.labelFiles {
 		if err := reg.LoadFile(path); err != nil {
 			return usageErr("--labels: %v", err)
@@ -198,18 +224,14 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		logf("labels: conflict: %s", c)
 	}
 
-	client, endpoint, saveRecording, err := o.transport()
+	client, endpoints, saveRecording, err := o.transport()
 	if err != nil {
 		return err
 	}
-	src, err := evm.Dial(ctx, endpoint, evm.Options{
+	src, err := evm.DialAll(ctx, endpoints, evm.Options{
 		Chain: req.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
-	if !o.noBundled {
-		if reg, err = labels.Bundled(); err != nil {
-			return withCode(exitError, err)
-		}
-	}
 		BatchSize: o.batchSize, Native: req.native, MaxBlocks: o.maxBlocks,
+		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
 	})
 	if err != nil {
 		return usageErr("--rpc: %v", err)
@@ -275,26 +297,39 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		len(trace.Nodes), len(trace.Transfers), trace.Stats.Requests, trace.Stats.RoundTrips, trace.Stats.BlocksScanned,
 		trace.Stats.Elapsed.Round(time.Millisecond), stopText(trace.Stats))
 	logf("flowtrace: %s", cacheStatsLine(store, trace.Stats.Usage))
+	if trace.Stats.StopReason == tracer.StopHopFailed {
+		// Said even with --quiet: the outputs are partial.
+		return withCode(exitIncomplete, fmt.Errorf("trace incomplete: %s\n  the outputs hold what was traced; addresses marked \"hop failed\" were not followed: "+
+			"run again later, or add a fallback with another --rpc", stopText(trace.Stats)))
+	}
 	return exitFor(trace.Stats.StopReason)
 }
 
 // transport builds the HTTP client for the node, or for a recording.
 // save writes the recording when --record is set; otherwise it does nothing.
-func (o *traceOptions) transport() (client *http.Client, endpoint string, save func() error, err error) {
+func (o *traceOptions) transport() (client *http.Client, endpoints []string, save func() error, err error) {
 	save = func() error { return nil }
 	switch {
 	case o.replay != "":
 		rp, err := rpcreplay.LoadReplayer(o.replay)
 		if err != nil {
-			return nil, "", nil, usageErr("--replay: %v", err)
+			return nil, nil, nil, usageErr("--replay: %v", err)
 		}
-		return &http.Client{Transport: rp}, "http://replay.invalid/", save, nil
+		return &http.Client{Transport: rp}, []string{"http://replay.invalid/"}, save, nil
 	case o.record != "":
 		rec := rpcreplay.NewRecorder(http.DefaultTransport)
 		save = func() error { return rec.Save(o.record) }
-		return &http.Client{Transport: rec}, o.rpcURL, save, nil
+		return &http.Client{Transport: rec}, o.rpcURLs, save, nil
 	}
-	return nil, o.rpcURL, save, nil
+	return nil, o.rpcURLs, save, nil
+}
+
+// envURLs is the default of --rpc: $ETH_RPC_URL, if set.
+func envURLs() []string {
+	if u := os.Getenv("ETH_RPC_URL"); u != "" {
+		return []string{u}
+	}
+	return nil
 }
 
 // window resolves the block window against the node's head.
