@@ -54,3 +54,8 @@ fixtures:
 bench:
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --out out/bench.json
+
+#? patterns-eval: play 24 randomized scenarios on the dev node, trace each, report pattern precision and recall
+.PHONY: patterns-eval
+patterns-eval:
+	$(GO) test -count=1 ./cmd/flowtrace -run 'TestPatternsEval' -patterns-eval 24 -v | grep -v '^=== '

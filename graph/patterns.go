@@ -283,7 +283,10 @@ func (f *Flow) peelStepOf(n *Node, o DetectOptions) (peelStep, bool) {
 		}
 		st.peels = append(st.peels, e)
 	}
-	if len(f.in[pass.To.ID]) != 1 || terminalEntity(pass.To) || len(st.peels) > 3 {
+	// The rest passes on: the pass is the bulk (at least 100 - MaxPeelPercent
+	// of the outflow), to a fresh address reached from here only.
+	if new(big.Int).Mul(pass.Tainted, big.NewInt(100)).Cmp(new(big.Int).Mul(total, big.NewInt(100-o.MaxPeelPercent))) < 0 ||
+		len(f.in[pass.To.ID]) != 1 || terminalEntity(pass.To) || len(st.peels) > 3 {
 		return peelStep{}, false
 	}
 	return st, true
