@@ -148,6 +148,9 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 // tooLarge reports whether the node refused a query for its block range or
 // result size (wording differs between nodes and providers).
 func tooLarge(err error) bool {
+	if errors.Is(err, errResponseTooLarge) {
+		return true
+	}
 	var he rpc.HTTPError
 	if errors.As(err, &he) && he.StatusCode == http.StatusRequestEntityTooLarge {
 		return true

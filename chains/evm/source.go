@@ -65,7 +65,7 @@ type Options struct {
 	MaxBlocks uint64
 	// RequestTimeout caps one HTTP round trip; default 2 minutes.
 	RequestTimeout time.Duration
-	// MaxResponseBytes caps the body of one answer; default 256 MiB. A
+	// MaxResponseBytes caps the body of one answer; default 64 MiB. A
 	// larger answer to a range query makes it split; to a batch, smaller
 	// batches.
 	MaxResponseBytes int64
@@ -150,7 +150,7 @@ func DialAll(ctx context.Context, rawURLs []string, opts Options) (*Source, erro
 	}
 	maxBytes := opts.MaxResponseBytes
 	if maxBytes == 0 {
-		maxBytes = 256 << 20
+		maxBytes = 64 << 20
 	}
 	hc.Transport = checkTransport{base: base, maxBytes: maxBytes}
 	c := &caller{

@@ -60,7 +60,11 @@ func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}{io.LimitReader(resp.Body, errorBodyLimit), resp.Body}
 		return resp, nil
 	}
-	data, err := readCapped(resp.Body, t.maxBytes)
+	if t.maxBytes > 0 && resp.ContentLength > t.maxBytes {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w (%d MiB)", errResponseTooLarge, t.maxBytes>>20)
+	}
+	data, err := readCapped(resp.Body, resp.ContentLength, t.maxBytes)
 	resp.Body.Close()
 	if err != nil {
 		return nil, err
@@ -74,8 +78,16 @@ func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// readCapped reads a body of at most max bytes (0: no cap).
-func readCapped(r io.Reader, max int64) ([]byte, error) {
+// readCapped reads a body of at most max bytes (0: no cap), in one
+// allocation when its length is known.
+func readCapped(r io.Reader, length, max int64) ([]byte, error) {
+	if length >= 0 && (max <= 0 || length <= max) {
+		data := make([]byte, length)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
 	if max <= 0 {
 		return io.ReadAll(r)
 	}
