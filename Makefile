@@ -55,6 +55,18 @@ bench:
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --out out/bench.json
 
+#? fuzz: run every go test -fuzz target for FUZZTIME each (default 15s); seed corpora in */testdata/fuzz
+FUZZTIME ?= 15s
+.PHONY: fuzz
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for t in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz: $$dir $$t"; \
+			out=$$($(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$dir 2>&1) || { echo "$$out" | tail -30; exit 1; }; \
+			echo "$$out" | grep 'execs:' | tail -1; \
+		done; \
+	done
+
 #? patterns-eval: play 24 randomized scenarios on the dev node, trace each, report pattern precision and recall
 .PHONY: patterns-eval
 patterns-eval:
