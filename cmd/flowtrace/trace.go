@@ -102,7 +102,7 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
 	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
 	f.DurationVar(&o.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
-	f.Int64Var(&o.maxResponseMB, "max-response-mb", 256, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
+	f.Int64Var(&o.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
 	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
 
 	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
