@@ -59,7 +59,7 @@ func TestTraceThroughFaults(t *testing.T) {
 	for i, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
 			p, err := rpcfault.Start(rpcfault.Options{
-				Upstream: fc.node.URL(), Seed: uint64(i + 1), Rate: 0.2, Classes: r.classes, MaxResults: 2,
+				Upstream: fc.node.URL(), Seed: uint64(i + 1), Rate: 0.2, Classes: r.classes, MaxResults: 4, // the scenario's busiest single-block answer
 			})
 			if err != nil {
 				t.Fatal(err)
