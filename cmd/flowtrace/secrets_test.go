@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowtrace/flowtrace/cache/redistest"
 	"github.com/flowtrace/flowtrace/chains/rpcfault"
 )
 
@@ -117,6 +118,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	noLeak(t, "stdout against a closed port", stdout)
 	noLeak(t, "stderr against a closed port", stderr)
+
+	// Redis passwords: a Redis that refuses them, and one that is not there.
+	ru, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cache names the Redis user in its warnings (url.Redacted): only
+	// the password is a secret there.
+	ru.User = url.UserPassword("flowtrace", planted[3])
+	gone := *ru
+	gone.Host = l.Addr().String()
+	for _, cacheURL := range []string{ru.String(), gone.String()} {
+		out = t.TempDir()
+		code, stdout, stderr = fc.trace(t, secretURL, out, "--cache", cacheURL)
+		if !strings.Contains(stderr, "cache") {
+			t.Errorf("--cache with a wrong password or no server: exit %d, no word of the cache on stderr: %s", code, stderr)
+		}
+		noLeak(t, "stdout with a Redis password", stdout)
+		noLeak(t, "stderr with a Redis password", stderr)
+		noLeakInDir(t, out)
+	}
 
 	t.Setenv("ETH_RPC_URL", secretURL)
 	for _, args := range [][]string{{"trace", "--help"}, {"--help"}, {"trace", "--seed", "nonsense", "--from-block", "1"}} {
