@@ -220,3 +220,18 @@ func rpcNeutral(t *testing.T, data []byte) map[string]any {
 	}
 	return doc
 }
+
+// TestTraceRefusesMixedChains refuses endpoints of different chains (another
+// genesis): exit 2, naming both hosts.
+func TestTraceRefusesMixedChains(t *testing.T) {
+	fc := startFaultCase(t)
+	other, err := devnode.Start(devnode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	code, _, stderr := fc.trace(t, fc.node.URL(), t.TempDir(), "--rpc", other.URL())
+	if code != exitUsage || !strings.Contains(stderr, "different chains") {
+		t.Errorf("exit %d, stderr %q; want 2 and different chains", code, stderr)
+	}
+}
