@@ -237,15 +237,11 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		return usageErr("--rpc: %v", err)
 	}
 	defer src.Close()
-	src.DecodeEvents() // THORChain router and Tornado events -> bridge and mixer patterns
 
 	info, err := src.Probe(ctx)
 	if err != nil {
 		if errors.Is(err, tracer.ErrUnsupported) {
 			return usageErr("%v", err)
-		}
-		if errors.Is(err, evm.ErrOtherChain) {
-			return usageErr("%v: give --rpc endpoints of one chain", err)
 		}
 		return withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
