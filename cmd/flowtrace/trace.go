@@ -243,6 +243,9 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		if errors.Is(err, tracer.ErrUnsupported) {
 			return usageErr("%v", err)
 		}
+		if errors.Is(err, evm.ErrOtherChain) {
+			return usageErr("%v: give --rpc endpoints of one chain", err)
+		}
 		return withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
 	if err := req.chain.check(info.ChainID); err != nil {
