@@ -31,6 +31,11 @@ var (
 	tornadoWithdrawalTopic = crypto.Keccak256Hash([]byte("Withdrawal(address,bytes32,address,uint256)"))
 )
 
+// DecodeEvents makes Transfers also read the router and mixer events of the
+// recipients of outgoing transfers (one more eth_getLogs per OR-list) and
+// annotate the transfers with what they say. Call it before tracing.
+func (s *Source) DecodeEvents() { s.events = true }
+
 // annotate reads, for the recipients of out, the router and mixer events in
 // the window (one eth_getLogs per OR-list of recipients) and annotates the
 // transfers whose transaction emitted one at their recipient.

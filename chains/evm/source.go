@@ -113,6 +113,7 @@ type Source struct {
 
 	blockStore    BlockStore   // see UseBlockStore; nil: none (guarded by mu)
 	probeRequests atomic.Int64 // see CountAsProbe
+	events        bool         // see DecodeEvents
 }
 
 var (
@@ -278,7 +279,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	if err := s.fillTxFrom(ctx, out); err != nil {
 		return nil, err
 	}
-	if q.Direction == tracer.Outgoing { // router and mixer events (annotate.go)
+	if q.Direction == tracer.Outgoing && s.events { // router and mixer events (annotate.go)
 		if err := s.annotate(ctx, out, q.Window); err != nil {
 			return nil, err
 		}

@@ -81,8 +81,8 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	if r := rows["empty"]; r[1] != "failed" || !strings.Contains(r[14], "received no value") {
 		t.Errorf("empty case row = %q", r)
 	}
-	if r := rows["case-00"]; r[1] != "done" || r[4] != "25" || !strings.Contains(r[6], "exchange:1") {
-		t.Errorf("exploiter case row = %q, want done with 25 addresses and the exchange endpoint", r)
+	if r := rows["case-00"]; r[1] != "done" || r[4] != "38" || !strings.Contains(r[6], "exchange:1") {
+		t.Errorf("exploiter case row = %q, want done with 38 addresses and the exchange endpoint", r)
 	}
 	links, err := os.ReadFile(filepath.Join(out, "links.csv"))
 	if err != nil {

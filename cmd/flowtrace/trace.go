@@ -237,6 +237,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		return usageErr("--rpc: %v", err)
 	}
 	defer src.Close()
+	src.DecodeEvents() // THORChain router and Tornado events -> bridge and mixer patterns
 
 	info, err := src.Probe(ctx)
 	if err != nil {
