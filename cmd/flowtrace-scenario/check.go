@@ -44,47 +44,53 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowtrace-scenario: %v\n", err)
 		return 1
 	}
-	nodes, err := graphAddresses(o.Graph)
+	nodes, found, err := graphAddresses(o.Graph, t.Chain)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowtrace-scenario: %v\n", err)
 		return 1
 	}
-	problems := t.Problems(nodes)
+	problems := append(t.Problems(nodes), t.PatternProblems(found)...)
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "flowtrace-scenario: graph differs from the truth in %d addresses (%d nodes, %d stolen expected)\n",
+		fmt.Fprintf(stderr, "flowtrace-scenario: graph differs from the truth in %d addresses or patterns (%d nodes, %d stolen expected)\n",
 			len(problems), len(nodes), len(t.Stolen))
 		return 1
 	}
-	fmt.Fprintf(stdout, "exact: %d nodes, all %d stolen addresses found, no noise or poisoning\n", len(nodes), len(t.Stolen))
+	fmt.Fprintf(stdout, "exact: %d nodes, all %d stolen addresses found, no noise or poisoning; %d patterns as planted\n",
+		len(nodes), len(t.Stolen), len(found))
 	return 0
 }
 
-// graphAddresses reads the node addresses of a flowtrace graph.json.
-func graphAddresses(path string) ([]string, error) {
+// graphAddresses reads the node addresses on chain (hand-off nodes on other
+// chains aside) and the patterns of a flowtrace graph.json.
+func graphAddresses(path, chain string) ([]string, []scenario.Found, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var g struct {
 		Nodes []struct {
 			Address string `json:"address"`
+			Chain   string `json:"chain"`
 		} `json:"nodes"`
+		Patterns []scenario.Found `json:"patterns"`
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if g.Nodes == nil {
-		return nil, fmt.Errorf("%s: no \"nodes\" array", path)
+		return nil, nil, fmt.Errorf("%s: no \"nodes\" array", path)
 	}
 	out := make([]string, 0, len(g.Nodes))
 	for i, n := range g.Nodes {
 		if n.Address == "" {
-			return nil, fmt.Errorf("%s: node %d has no address", path, i)
+			return nil, nil, fmt.Errorf("%s: node %d has no address", path, i)
 		}
-		out = append(out, n.Address)
+		if n.Chain == "" || n.Chain == chain {
+			out = append(out, n.Address)
+		}
 	}
-	return out, nil
+	return out, g.Patterns, nil
 }

@@ -56,6 +56,22 @@ func TestCheck(t *testing.T) {
 	if code != 1 || out != want {
 		t.Errorf("wrong graph: exit %d, output\n%s\nwant\n%s", code, out, want)
 	}
+	// Patterns: each planted one must be reported, nothing else; hand-off
+	// nodes on other chains are not addresses of the traced chain.
+	truth.Chain = "dev"
+	truth.Patterns = []scenario.Pattern{{Kind: "dormant", Members: []string{"0x000000000000000000000000000000000000000b"}}}
+	if err := scenario.WriteCase(dir, truth); err != nil {
+		t.Fatal(err)
+	}
+	pats := graph("patterns.json", `{"nodes":[{"chain":"dev","address":"0x000000000000000000000000000000000000000B"},`+
+		`{"chain":"bitcoin","address":"bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}],`+
+		`"patterns":[{"kind":"fan_in","addresses":["0x000000000000000000000000000000000000000b"]}]}`)
+	code, out, _ = runCLI("check", "--truth", tp, "--graph", pats)
+	want = "missing dormant [0x000000000000000000000000000000000000000b]\n" +
+		"unexpected fan_in [0x000000000000000000000000000000000000000b]\n"
+	if code != 1 || out != want {
+		t.Errorf("patterns: exit %d, output\n%s\nwant\n%s", code, out, want)
+	}
 	for _, body := range []string{`{"edges":[]}`, `{"nodes":[{"chain":"ethereum"}]}`, `not json`} {
 		if code, _, _ := runCLI("check", "--truth", tp, "--graph", graph("bad.json", body)); code != 1 {
 			t.Errorf("graph %s: exit %d, want 1", body, code)
