@@ -159,6 +159,7 @@ func (f *Flow) fanOuts(o DetectOptions) []Pattern {
 				edges = group
 			}
 			p.Addresses = []tracer.Address{n.Address}
+			p.Detail["source"] = string(n.Address)
 			if payer := f.batchPayer(n, edges); payer != nil {
 				p.Addresses = []tracer.Address{payer.Address, n.Address}
 				p.Detail["via_contract"] = string(n.Address)
@@ -365,7 +366,7 @@ func (f *Flow) fanIns(o DetectOptions) []Pattern {
 		if len(senders) < o.MinFanIn {
 			continue
 		}
-		p := Pattern{Kind: KindFanIn, Confidence: 0.9, Detail: map[string]string{"senders": strconv.Itoa(len(senders))}}
+		p := Pattern{Kind: KindFanIn, Confidence: 0.9, Detail: map[string]string{"senders": strconv.Itoa(len(senders)), "sink": string(n.Address)}}
 		for _, e := range in {
 			if !slices.Contains(p.Addresses, e.From.Address) {
 				p.Addresses = append(p.Addresses, e.From.Address)

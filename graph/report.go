@@ -282,7 +282,11 @@ func (f *Flow) writePatterns(w io.Writer) {
 				}
 				ev = append(ev, fmt.Sprintf("%d %s%s", e.Block, e.TxHash, amount))
 			}
-			t.row(strings.Join(addrs, " → "), strconv.FormatFloat(p.Confidence, 'f', 2, 64), strings.Join(detail, "; "), strings.Join(ev, "; "))
+			sep := ", " // a set: the source or sink is named in the detail
+			if p.Kind == KindPeelChain || p.Kind == KindBridge || p.Kind == KindExchangeDeposit || p.Kind == KindMixer || p.Kind == KindSwap {
+				sep = " → " // a path
+			}
+			t.row(strings.Join(addrs, sep), strconv.FormatFloat(p.Confidence, 'f', 2, 64), strings.Join(detail, "; "), strings.Join(ev, "; "))
 		}
 		if len(t.rows) > 1 {
 			fmt.Fprintf(w, "\n### %s\n\n", pt.title)
