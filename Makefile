@@ -70,4 +70,4 @@ fuzz:
 #? patterns-eval: play 24 randomized scenarios on the dev node, trace each, report pattern precision and recall
 .PHONY: patterns-eval
 patterns-eval:
-	$(GO) test -count=1 ./cmd/flowtrace -run 'TestPatternsEval' -patterns-eval 24 -v | grep -v '^=== '
+	$(GO) test -count=1 ./cmd/flowtrace -run 'TestPatternsEval' -patterns-eval 24 -v
