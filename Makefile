@@ -39,6 +39,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+#? bench-batch: flowtrace batch over Redis with 1, 2 and 4 worker processes, 1,000 cases at 20 ms per round trip
+.PHONY: bench-batch
+bench-batch: build
+	$(GO) build -o bin/ ./cmd/flowtrace-bench
+	bin/flowtrace-bench --batch 1000 --batch-workers 1,2,4 --batch-latency 20ms --out out/bench-batch.json
+
 #? e2e: build geth v1.17.8 (cached), play the scenario on geth --dev and trace it with bin/flowtrace
 .PHONY: e2e
 e2e: build

@@ -15,6 +15,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
+	"time"
 )
 
 func main() {
@@ -31,6 +34,38 @@ type options struct {
 	scale     int  // addresses of the scale trace
 	quick     bool // small sizes (tests)
 	child     string
+
+	batchCases   int
+	batchWorkers string
+	batchLatency time.Duration
+	redis        string
+	flowtrace    string
+}
+
+// runBatchBench runs only the batch measurement and prints its table.
+func runBatchBench(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	b := batchBench{cases: o.batchCases, latency: o.batchLatency, redis: o.redis, bin: o.flowtrace}
+	for _, s := range strings.Split(o.batchWorkers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(stderr, "flowtrace-bench: --batch-workers %q: want counts like 1,2,4\n", o.batchWorkers)
+			return 2
+		}
+		b.workers = append(b.workers, n)
+	}
+	t := &Table{Started: time.Now()}
+	if err := b.run(ctx, t, stderr); err != nil {
+		fmt.Fprintln(stderr, "flowtrace-bench:", err)
+		return 1
+	}
+	t.Elapsed = time.Since(t.Started)
+	t.Load, _ = os.ReadFile("/proc/loadavg")
+	t.print(stdout)
+	if err := t.save(o.out); err != nil {
+		fmt.Fprintln(stderr, "flowtrace-bench:", err)
+		return 1
+	}
+	return 0
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,8 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.scale, "scale", 100_000, "addresses of the scale trace (3 transfers each)")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes: a smoke run of every row")
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
+	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")
+	fs.StringVar(&o.batchWorkers, "batch-workers", "1,2,4", "worker process counts of the batch measurement")
+	fs.DurationVar(&o.batchLatency, "batch-latency", 20*time.Millisecond, "added latency per round trip of the batch measurement")
+	fs.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis for the batch queue and cache (no ?prefix)")
+	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch measurement runs")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if o.batchCases > 0 {
+		return runBatchBench(ctx, o, stdout, stderr)
 	}
 	if o.child != "" {
 		if err := runChild(ctx, o.child, fs.Args(), stdout); err != nil {

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowtrace/flowtrace/fixtures/synthnode"
+)
+
+// batchBench measures `flowtrace batch --queue` with 1, 2 and 4 worker
+// processes against a synthetic node with added latency: cases per second,
+// the workers' peak memory and the hop-cache hit rate (every run starts
+// with an empty Redis namespace), and from them the time of 158,000 cases.
+type batchBench struct {
+	cases   int
+	workers []int
+	latency time.Duration
+	redis   string // redis://host:port/db of a running Redis
+	bin     string // the flowtrace binary
+}
+
+func (b batchBench) run(ctx context.Context, t *Table, log io.Writer) error {
+	g := synthnode.Generate(synthnode.Config{Seed: 7, Addresses: max(3*b.cases, 300), Hops: 6})
+	if len(g.Stolen) < b.cases {
+		return fmt.Errorf("batch bench: the flow reaches %d addresses, fewer than %d cases", len(g.Stolen), b.cases)
+	}
+	node, err := synthnode.Start(g, synthnode.Options{Latency: b.latency, BatchLimit: 1000})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	dir, err := os.MkdirTemp("", "flowtrace-batch-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	casesPath, labelsPath := filepath.Join(dir, "cases.csv"), filepath.Join(dir, "labels.csv")
+	if err := writeBatchInputs(g, b.cases, casesPath, labelsPath); err != nil {
+		return err
+	}
+	var rates []float64
+	for _, n := range b.workers {
+		prefix := fmt.Sprintf("flowtrace-batchbench-%d-%d:", os.Getpid(), n)
+		res, err := b.once(ctx, n, node.URL(), casesPath, labelsPath, filepath.Join(dir, "out-"+strconv.Itoa(n)), prefix, log)
+		if err != nil {
+			return err
+		}
+		rates = append(rates, res.rate)
+		t.add(Row{
+			Section: "batch", Name: fmt.Sprintf("%d cases, %d worker process(es), %s per round trip", b.cases, n, b.latency),
+			Measured: fmt.Sprintf("%.1f s, %.2f cases/s; worker peak %d MiB; cache hit rate %.1f%% (%d hits, %d misses); %d failed",
+				res.wall.Seconds(), res.rate, res.peakKiB/1024, 100*res.hitRate(), res.hits, res.misses, res.failed),
+			Bound:   fmt.Sprintf("158,000 cases: %s", estimate(158_000, res.rate)),
+			Verdict: "info",
+			Figures: map[string]float64{"cases_per_s": res.rate, "peak_mib": float64(res.peakKiB) / 1024, "hit_rate": res.hitRate(),
+				"wall_s": res.wall.Seconds(), "failed": float64(res.failed)},
+		})
+	}
+	return nil
+}
+
+// estimate is the time of n cases at rate cases per second.
+func estimate(n int, rate float64) string {
+	if rate <= 0 {
+		return "?"
+	}
+	return (time.Duration(float64(n) / rate * float64(time.Second))).Round(time.Minute).String()
+}
+
+type batchResult struct {
+	wall                 time.Duration
+	rate                 float64
+	peakKiB              int64
+	hits, misses, failed int64
+}
+
+func (r batchResult) hitRate() float64 {
+	if r.hits+r.misses == 0 {
+		return 0
+	}
+	return float64(r.hits) / float64(r.hits+r.misses)
+}
+
+// once enqueues the batch, runs n worker processes until the queue is empty
+// and collects the results.
+func (b batchBench) once(ctx context.Context, n int, nodeURL, casesPath, labelsPath, out, prefix string, log io.Writer) (batchResult, error) {
+	queue := b.redis + "?prefix=" + prefix + "q:"
+	cacheURL := b.redis + "?prefix=" + prefix + "c:"
+	start := time.Now()
+	submit := exec.CommandContext(ctx, b.bin, "batch", casesPath, "--out", out, "--queue", queue, "--batch-id", "bench", "--chain", "dev", "--no-wait")
+	if msg, err := submit.CombinedOutput(); err != nil {
+		return batchResult{}, fmt.Errorf("batch bench: enqueue: %v\n%s", err, msg)
+	}
+	var workers []*exec.Cmd
+	for i := range n {
+		w := exec.CommandContext(ctx, b.bin, "worker", "--queue", queue, "--rpc", nodeURL, "--chain", "dev", "--cache", cacheURL,
+			"--labels", labelsPath, "--no-bundled-labels", "--name", fmt.Sprintf("bench-%d", i), "--exit-when-idle")
+		w.Stderr = io.Discard
+		if err := w.Start(); err != nil {
+			return batchResult{}, err
+		}
+		workers = append(workers, w)
+	}
+	stopWatch := watchPeak(workers)
+	var werr error
+	for i, w := range workers {
+		if err := w.Wait(); err != nil && werr == nil {
+			werr = fmt.Errorf("batch bench: worker %d: %v", i, err)
+		}
+	}
+	peak := stopWatch()
+	if werr != nil {
+		return batchResult{}, werr
+	}
+	collect := exec.CommandContext(ctx, b.bin, "batch", casesPath, "--out", out, "--queue", queue, "--batch-id", "bench", "--chain", "dev")
+	var stderr bytes.Buffer
+	collect.Stderr = &stderr
+	if err := collect.Run(); err != nil && collect.ProcessState.ExitCode() != 3 {
+		return batchResult{}, fmt.Errorf("batch bench: collect: %v\n%s", err, stderr.String())
+	}
+	wall := time.Since(start)
+	res := batchResult{wall: wall, rate: float64(b.cases) / wall.Seconds(), peakKiB: peak}
+	if err := res.readSummary(filepath.Join(out, "summary.json")); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(log, "batch bench: %d workers: %s\n", n, strings.TrimSpace(stderr.String()))
+	return res, nil
+}
+
+func (r *batchResult) readSummary(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Rows []struct {
+			Status    string `json:"status"`
+			CacheHits int64  `json:"cache_hits"`
+			CacheMiss int64  `json:"cache_misses"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	for _, row := range doc.Rows {
+		r.hits += row.CacheHits
+		r.misses += row.CacheMiss
+		if row.Status == "failed" {
+			r.failed++
+		}
+	}
+	return nil
+}
+
+// watchPeak samples the processes' peak resident memory (VmHWM) until
+// stop is called; stop returns the largest seen, in KiB.
+func watchPeak(procs []*exec.Cmd) (stop func() int64) {
+	var mu sync.Mutex
+	var peak int64
+	done := make(chan struct{})
+	go func() {
+		for {
+			for _, p := range procs {
+				kib := vmHWM(p.Process.Pid)
+				mu.Lock()
+				peak = max(peak, kib)
+				mu.Unlock()
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// vmHWM reads a process's peak resident set in KiB (0 when gone).
+func vmHWM(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// writeBatchInputs writes one case per stolen address (a trace from there
+// on) and the exchanges' labels.
+func writeBatchInputs(g *synthnode.Graph, n int, casesPath, labelsPath string) error {
+	var c strings.Builder
+	c.WriteString("case_id,chain,seeds,from_block,to_block,min_value\n")
+	step := len(g.Stolen) / n
+	for i := range n {
+		fmt.Fprintf(&c, "c%05d,dev,%s,%d,%d,0\n", i, g.Stolen[i*step].Hex(), g.From, g.To)
+	}
+	var l strings.Builder
+	l.WriteString("chain,address,label,category,source\n")
+	for _, a := range g.Exchanges {
+		fmt.Fprintf(&l, "dev,%s,Exchange deposit,exchange,synthnode\n", a.Hex())
+	}
+	if err := os.WriteFile(casesPath, []byte(c.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(labelsPath, []byte(l.String()), 0o644)
+}
