@@ -25,6 +25,10 @@ import (
 // ERC-20 and ERC-721.
 var transferTopic = crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
 
+// maxLogIndex bounds a log's index in its block: a larger one (from a
+// hostile or broken node) would overflow the order key.
+const maxLogIndex = 1 << 24
+
 // logSeqBase puts token events after the value transfers (call frames) of
 // their transaction: Seq = logSeqBase + log index.
 const logSeqBase = 1_000_000
@@ -33,7 +37,7 @@ const logSeqBase = 1_000_000
 // 32-byte amount; ERC-721 events have 4 topics (the token id indexed) and
 // count as an amount of 1. Anything else is not a transfer we know.
 func logTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
-	if l.Removed || len(l.Topics) < 3 || l.Topics[0] != transferTopic {
+	if l.Removed || len(l.Topics) < 3 || l.Topics[0] != transferTopic || l.Index > maxLogIndex {
 		return tracer.Transfer{}, false
 	}
 	t := tracer.Transfer{

@@ -317,6 +317,8 @@ func checkLogs(logs []types.Log, dir tracer.Direction, q rangeQuery) error {
 		switch {
 		case l.BlockNumber < q.from || l.BlockNumber > q.to:
 			return fmt.Errorf("%w: a log of block %d outside the range asked", errInconsistent, l.BlockNumber)
+		case l.Index > maxLogIndex:
+			return fmt.Errorf("%w: log index %d", errInconsistent, l.Index)
 		case len(l.Topics) <= pos || l.Topics[0] != transferTopic || !asked[l.Topics[pos]]:
 			return fmt.Errorf("%w: a log in tx %s that does not match the filter", errInconsistent, l.TxHash.Hex())
 		}
