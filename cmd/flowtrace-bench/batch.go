@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/fixtures/synthnode"
 )
 
@@ -52,6 +53,7 @@ func (b batchBench) run(ctx context.Context, t *Table, log io.Writer) error {
 	for _, n := range b.workers {
 		prefix := fmt.Sprintf("flowtrace-batchbench-%d-%d:", os.Getpid(), n)
 		res, err := b.once(ctx, n, node.URL(), casesPath, labelsPath, filepath.Join(dir, "out-"+strconv.Itoa(n)), prefix, log)
+		b.clean(ctx, prefix)
 		if err != nil {
 			return err
 		}
@@ -67,6 +69,14 @@ func (b batchBench) run(ctx context.Context, t *Table, log io.Writer) error {
 		})
 	}
 	return nil
+}
+
+// clean deletes a run's queue and cache keys.
+func (b batchBench) clean(ctx context.Context, prefix string) {
+	if s, err := redis.Open(ctx, b.redis+"?prefix="+prefix); err == nil {
+		_, _ = s.DeletePrefix(ctx, "")
+		s.Close()
+	}
 }
 
 // estimate is the time of n cases at rate cases per second.
