@@ -10,7 +10,7 @@ PKGS    := ./...
 #? help: list the targets
 .PHONY: help
 help:
-	@awk -F': ' '/^#\?/ { sub(/^#\? */, ""); split($$0, a, ": "); printf "  %-10s %s\n", a[1], substr($$0, length(a[1]) + 3) }' $(MAKEFILE_LIST)
+	@awk -F': ' '/^#\?/ { sub(/^#\? */, ""); split($$0, a, ": "); printf "  %-14s %s\n", a[1], substr($$0, length(a[1]) + 3) }' $(MAKEFILE_LIST)
 
 #? build: build bin/flowtrace and bin/flowtrace-scenario
 .PHONY: build
