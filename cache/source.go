@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -197,9 +198,9 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		}
 	}, func(a, b tracer.BlockRange) int {
 		if a.From != b.From {
-			return cmpU(a.From, b.From)
+			return cmp.Compare(a.From, b.From)
 		}
-		return cmpU(a.To, b.To)
+		return cmp.Compare(a.To, b.To)
 	})
 	answers := make([][]tracer.Transfer, len(ranges))
 	g, gctx := errgroup.WithContext(ctx)
@@ -284,16 +285,6 @@ func subtract(w, c tracer.BlockRange) []tracer.BlockRange {
 		out = append(out, tracer.BlockRange{From: max(w.From, c.To+1), To: w.To})
 	}
 	return out
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Describe answers account kinds and token metadata from the cache and asks

@@ -168,6 +168,20 @@ func checkTruth(t *testing.T, caseDir, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nodes, patterns := tracedOnChain(t, out, truth.Chain)
+	if err := truth.Check(nodes); err != nil {
+		t.Error(err)
+	}
+	// Every planted pattern is found with its members, and nothing else.
+	if p := truth.PatternProblems(patterns); len(p) > 0 {
+		t.Errorf("patterns differ from the truth:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// tracedOnChain reads graph.json's addresses on chain (hand-off nodes on
+// other chains are checked as bridge patterns) and its patterns.
+func tracedOnChain(t *testing.T, out, chain string) ([]string, []scenario.Found) {
+	t.Helper()
 	var doc struct {
 		Nodes    []struct{ Address, Chain string } `json:"nodes"`
 		Patterns []scenario.Found                  `json:"patterns"`
@@ -177,17 +191,11 @@ func checkTruth(t *testing.T, caseDir, out string) {
 	}
 	var nodes []string
 	for _, n := range doc.Nodes {
-		if n.Chain == truth.Chain { // hand-off nodes on other chains are checked as bridge patterns
+		if n.Chain == chain {
 			nodes = append(nodes, n.Address)
 		}
 	}
-	if err := truth.Check(nodes); err != nil {
-		t.Error(err)
-	}
-	// Every planted pattern is found with its members, and nothing else.
-	if p := truth.PatternProblems(doc.Patterns); len(p) > 0 {
-		t.Errorf("patterns differ from the truth:\n%s", strings.Join(p, "\n"))
-	}
+	return nodes, doc.Patterns
 }
 
 func readOutput(t *testing.T, dir, name string) []byte {

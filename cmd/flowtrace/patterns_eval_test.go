@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -111,20 +110,8 @@ func evalScenario(t *testing.T, seed uint64) ([]scenario.Found, *scenario.Truth,
 	if code != exitOK {
 		t.Fatalf("seed %d: trace exit %d:\n%s", seed, code, stderr)
 	}
-	var doc struct {
-		Nodes    []struct{ Address, Chain string } `json:"nodes"`
-		Patterns []scenario.Found                  `json:"patterns"`
-	}
-	if err := json.Unmarshal(readOutput(t, out, "graph.json"), &doc); err != nil {
-		t.Fatal(err)
-	}
-	var nodes []string
-	for _, n := range doc.Nodes {
-		if n.Chain == truth.Chain {
-			nodes = append(nodes, n.Address)
-		}
-	}
-	return doc.Patterns, truth, truth.Problems(nodes)
+	nodes, patterns := tracedOnChain(t, out, truth.Chain)
+	return patterns, truth, truth.Problems(nodes)
 }
 
 func count(m map[string]*evalCount, kind string) *evalCount {
