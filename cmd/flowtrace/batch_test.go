@@ -9,12 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/cache/redistest"
+	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/queue"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
 
@@ -173,25 +177,39 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	}
 	// Slow cases (a request-rate cap) so the kill lands mid-case.
 	var workers []*exec.Cmd
-	var logs []*bytes.Buffer
+	var logs []*syncBuffer
 	for i := range 3 {
-		var log bytes.Buffer
+		log := &syncBuffer{}
 		w := exec.Command(bin, "worker", "--queue", queueURL, "--rpc", node.URL(), "--name", fmt.Sprintf("w%d", i),
 			"--requests-per-second", "150", "--reclaim-after", "2s", "--exit-when-idle", "--labels", labels)
-		w.Stderr = &log
+		w.Stderr = log
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}
 		workers = append(workers, w)
-		logs = append(logs, &log)
+		logs = append(logs, log)
 	}
-	// Kill w0 once it has finished a case and holds another.
+	// Kill w0 once it has finished a case and holds another (the queue says
+	// w0 has a case pending): SIGKILL lands mid-case.
+	c, prefix, err := redis.Connect(context.Background(), queueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q := queue.New(c, prefix)
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs[0].String(), "case ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("worker w0 finished no case in 60s:\n%s", logs[0].String())
+	for {
+		st, err := q.Status(context.Background(), "kill-test")
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if strings.Contains(logs[0].String(), "case ") && slices.Contains(st.Workers, "w0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker w0 never held a case after finishing one in 60s:\n%s", logs[0].String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if err := workers[0].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -222,6 +240,24 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(logs[1].String()+logs[2].String(), "case ") {
 		t.Errorf("the surviving workers traced nothing")
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // buildFlowtrace builds the binary once per test run.
