@@ -36,10 +36,10 @@ var (
 // annotate the transfers with what they say. Call it before tracing.
 func (s *Source) DecodeEvents() { s.events = true }
 
-// annotate reads, for the recipients of out, the router and mixer events in
-// the window (one eth_getLogs per OR-list of recipients) and annotates the
-// transfers whose transaction emitted one at their recipient.
-func (s *Source) annotate(ctx context.Context, out []tracer.Transfer, w tracer.BlockRange) error {
+// eventLogs reads, for the recipients of out, the router and mixer events in
+// the window (one eth_getLogs per OR-list of recipients), for
+// annotateFromLogs. It only reads out.
+func (s *Source) eventLogs(ctx context.Context, out []tracer.Transfer, w tracer.BlockRange) ([]types.Log, error) {
 	seen := map[common.Address]bool{}
 	var recips []common.Address
 	for _, t := range out {
@@ -50,7 +50,7 @@ func (s *Source) annotate(ctx context.Context, out []tracer.Transfer, w tracer.B
 		}
 	}
 	if len(recips) == 0 {
-		return nil
+		return nil, nil
 	}
 	slices.SortFunc(recips, func(a, b common.Address) int { return strings.Compare(a.Hex(), b.Hex()) })
 	var qs []rangeQuery
@@ -76,10 +76,9 @@ func (s *Source) annotate(ctx context.Context, out []tracer.Transfer, w tracer.B
 			return nil
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	annotateFromLogs(out, logs)
-	return nil
+	return logs, nil
 }
 
 // annotateFromLogs puts the decoded router and mixer events on the transfers

@@ -35,7 +35,10 @@ type caller struct {
 	secrets []string      // every endpoint URL's hidden parts, scrubbed from errors
 
 	batchSize atomic.Int64 // elements per round trip; lowered when a node refuses a batch
-	timeout   time.Duration
+	// lookupSize is batchSize for batches of lookups only (lookupMethods):
+	// cheap indexed reads that go in bigger round trips; lowered likewise.
+	lookupSize atomic.Int64
+	timeout    time.Duration
 
 	attempts    int           // tries per batch, including the first
 	backoffBase time.Duration // first retry delay
@@ -100,7 +103,7 @@ func (c *caller) batchOn(ctx context.Context, ep *endpoint, elems []rpc.BatchEle
 		once sync.Once
 		err1 error
 	)
-	size := int(c.batchSize.Load())
+	size := c.sizeFor(elems)
 	for start := 0; start < len(elems); start += size {
 		chunk := elems[start:min(start+size, len(elems))]
 		wg.Add(1)
@@ -225,13 +228,29 @@ func (c *caller) retryable(err error) bool {
 	return transient(err) || (len(c.eps) > 1 && isTransportErr(err) && !errors.Is(err, context.Canceled))
 }
 
-// lowerBatchSize halves the batch size below n, the size a node refused.
+// lookupMethods are the cheap indexed reads sent in batches of lookupSize.
+var lookupMethods = map[string]bool{"eth_getCode": true, "eth_getTransactionByHash": true}
+
+// sizeFor is the round trip size for elems: lookupSize when they are all
+// lookups, else batchSize.
+func (c *caller) sizeFor(elems []rpc.BatchElem) int {
+	for _, e := range elems {
+		if !lookupMethods[e.Method] {
+			return int(c.batchSize.Load())
+		}
+	}
+	return int(c.lookupSize.Load())
+}
+
+// lowerBatchSize halves the batch sizes below n, the size a node refused.
 func (c *caller) lowerBatchSize(n int) {
 	want := int64(max(1, n/2))
-	for {
-		cur := c.batchSize.Load()
-		if cur <= want || c.batchSize.CompareAndSwap(cur, want) {
-			return
+	for _, size := range []*atomic.Int64{&c.batchSize, &c.lookupSize} {
+		for {
+			cur := size.Load()
+			if cur <= want || size.CompareAndSwap(cur, want) {
+				break
+			}
 		}
 	}
 }

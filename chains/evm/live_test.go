@@ -594,3 +594,63 @@ func TestLiveRedactsEchoedKey(t *testing.T) {
 		t.Errorf("the cause is lost: %v", err)
 	}
 }
+
+// DescribeAhead describes the recipients of outgoing non-zero transfers
+// within Transfers: the Describe that follows asks the node nothing and
+// answers as a Source without it does.
+func TestLiveDescribeAhead(t *testing.T) {
+	sc := startScenario(t)
+	ctx := context.Background()
+	q := tracer.TransferQuery{Direction: tracer.Outgoing, Addresses: ta(sc.alice), Window: tracer.BlockRange{From: 1, To: sc.head}}
+	s, cnt := dialCounted(t, sc.node.URL(), Options{})
+	s.DescribeAhead()
+	ts, err := s.Transfers(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recips []tracer.Address
+	for _, x := range ts {
+		if x.Amount.Sign() != 0 {
+			recips = append(recips, x.To)
+		}
+	}
+	if len(recips) < 2 || cnt.get("eth_getCode") == 0 {
+		t.Fatalf("%d recipients, %d eth_getCode sent with the transfers", len(recips), cnt.get("eth_getCode"))
+	}
+	before := s.Usage()
+	got, err := s.Describe(ctx, recips, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Usage() != before {
+		t.Errorf("Describe after DescribeAhead asked the node: %+v -> %+v", before, s.Usage())
+	}
+	plain, _ := dialCounted(t, sc.node.URL(), Options{})
+	want, err := plain.Describe(ctx, recips, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Describe (-plain +ahead):\n%s", d)
+	}
+}
+
+// Lookups go in batches of LookupBatchSize (10 x BatchSize by default); a
+// batch geth refuses (over its limit of 1000) halves it for the Source's life.
+func TestLiveLookupBatches(t *testing.T) {
+	sc := startScenario(t)
+	ctx := context.Background()
+	s, _ := dialCounted(t, sc.node.URL(), Options{BatchSize: 10})
+	if s.c.lookupSize.Load() != 100 {
+		t.Errorf("lookup batch size %d with BatchSize 10, want 100", s.c.lookupSize.Load())
+	}
+	s, cnt := dialCounted(t, sc.node.URL(), Options{LookupBatchSize: 1500})
+	if _, err := s.Describe(ctx, frontier(sc.alice, 1500), nil); err != nil {
+		t.Fatal(err)
+	}
+	// One refused round trip of 1500, then 750 + 750.
+	if u := s.Usage(); u.RoundTrips != 3 || cnt.get("eth_getCode") != 3000 || s.c.lookupSize.Load() != 750 || s.c.batchSize.Load() != 100 {
+		t.Errorf("%d round trips, %d eth_getCode, lookup size %d, batch size %d; want 3, 3000, 750, 100",
+			u.RoundTrips, cnt.get("eth_getCode"), s.c.lookupSize.Load(), s.c.batchSize.Load())
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -56,6 +57,11 @@ type Options struct {
 	MaxConcurrent int
 	// BatchSize is the JSON-RPC batch elements per round trip; default 100.
 	BatchSize int
+	// LookupBatchSize is BatchSize for batches of cheap lookups
+	// (eth_getCode, eth_getTransactionByHash); default 10 x BatchSize, at
+	// most 1000. Both are halved for the Source's life when a node refuses
+	// a batch.
+	LookupBatchSize int
 	// AddressesPerQuery is the size of the address OR-list of one
 	// eth_getLogs or trace_filter request; default 1000.
 	AddressesPerQuery int
@@ -114,6 +120,7 @@ type Source struct {
 	blockStore    BlockStore   // see UseBlockStore; nil: none (guarded by mu)
 	probeRequests atomic.Int64 // see CountAsProbe
 	events        bool         // see DecodeEvents
+	ahead         bool         // see DescribeAhead
 }
 
 var (
@@ -165,6 +172,7 @@ func DialAll(ctx context.Context, rawURLs []string, opts Options) (*Source, erro
 		c.timeout = 2 * time.Minute
 	}
 	c.batchSize.Store(int64(orDefault(opts.BatchSize, 100)))
+	c.lookupSize.Store(int64(orDefault(opts.LookupBatchSize, min(10*int(c.batchSize.Load()), max(1000, int(c.batchSize.Load()))))))
 	for _, raw := range rawURLs {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -276,15 +284,54 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		return nil, err
 	}
 	out := append(natives, tokens...)
-	if err := s.fillTxFrom(ctx, out); err != nil {
+	// What follows depends only on the transfers: one round together.
+	var logs []types.Log
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error { return s.fillTxFrom(gctx, out) })
+	if q.Direction == tracer.Outgoing && s.events { // router and mixer events (annotate.go)
+		g.Go(func() (err error) {
+			logs, err = s.eventLogs(gctx, out, q.Window)
+			return err
+		})
+	}
+	if q.Direction == tracer.Outgoing && s.ahead {
+		g.Go(func() error {
+			s.prefetchRecipients(gctx, out)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if q.Direction == tracer.Outgoing && s.events { // router and mixer events (annotate.go)
-		if err := s.annotate(ctx, out, q.Window); err != nil {
-			return nil, err
+	annotateFromLogs(out, logs)
+	return out, nil
+}
+
+// DescribeAhead makes Transfers of outgoing transfers also describe their
+// recipients (eth_getCode, see Describe) in the round of the signer lookups,
+// so that a hop costs two dependent rounds rather than three. Recipients
+// the caller does not keep cost requests for nothing. Call it before tracing.
+func (s *Source) DescribeAhead() { s.ahead = true }
+
+// prefetchRecipients describes the recipients of the non-zero transfers in
+// ts that are not described yet, so that the Describe of the new
+// counterparties that follows a hop finds them known instead of costing one
+// more dependent round. A failure is left for that Describe to meet.
+func (s *Source) prefetchRecipients(ctx context.Context, ts []tracer.Transfer) {
+	var recips []tracer.Address
+	seen := map[tracer.Address]bool{}
+	s.mu.Lock()
+	for _, t := range ts {
+		if seen[t.To] || t.Amount == nil || t.Amount.Sign() == 0 || !common.IsHexAddress(string(t.To)) {
+			continue
+		}
+		seen[t.To] = true
+		if _, ok := s.accts[common.HexToAddress(string(t.To))]; !ok {
+			recips = append(recips, t.To)
 		}
 	}
-	return out, nil
+	s.mu.Unlock()
+	_, _ = s.Describe(ctx, recips, nil)
 }
 
 func parseAddresses(in []tracer.Address) ([]common.Address, error) {
