@@ -62,9 +62,14 @@ func measure(ctx context.Context, o options, log io.Writer) (*Table, error) {
 	return t, nil
 }
 
-// dial opens a Source with the CLI's defaults (batches of 100, 4 round trips in flight).
+// dial opens a Source with the CLI's defaults (batches of 100, 4 round trips in
+// flight, recipients described ahead).
 func dial(ctx context.Context, url string, native evm.NativeMode) (*evm.Source, error) {
-	return evm.Dial(ctx, url, evm.Options{Chain: "dev", Native: native})
+	src, err := evm.Dial(ctx, url, evm.Options{Chain: "dev", Native: native})
+	if err == nil {
+		src.DescribeAhead()
+	}
+	return src, err
 }
 
 var zero, _ = tracer.ParseThreshold("0")

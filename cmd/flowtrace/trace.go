@@ -237,7 +237,8 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		return usageErr("--rpc: %v", err)
 	}
 	defer src.Close()
-	src.DecodeEvents() // THORChain router and Tornado events -> bridge and mixer patterns
+	src.DecodeEvents()  // THORChain router and Tornado events -> bridge and mixer patterns
+	src.DescribeAhead() // recipients' eth_getCode in the round of the signer lookups
 
 	info, err := src.Probe(ctx)
 	if err != nil {
