@@ -296,7 +296,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	}
 	if q.Direction == tracer.Outgoing && s.ahead {
 		g.Go(func() error {
-			s.prefetchRecipients(gctx, out)
+			s.prefetchRecipients(gctx, out, addrs)
 			return nil
 		})
 	}
@@ -314,10 +314,11 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 func (s *Source) DescribeAhead() { s.ahead = true }
 
 // prefetchRecipients describes the recipients of the non-zero transfers in
-// ts that are not described yet, so that the Describe of the new
-// counterparties that follows a hop finds them known instead of costing one
-// more dependent round. A failure is left for that Describe to meet.
-func (s *Source) prefetchRecipients(ctx context.Context, ts []tracer.Transfer) {
+// ts that are not described yet, other than the senders asked about
+// (sorted), so that the Describe of the new counterparties that follows a
+// hop finds them known instead of costing one more dependent round. A
+// failure is left for that Describe to meet.
+func (s *Source) prefetchRecipients(ctx context.Context, ts []tracer.Transfer, senders []common.Address) {
 	var recips []tracer.Address
 	seen := map[tracer.Address]bool{}
 	s.mu.Lock()
@@ -326,8 +327,11 @@ func (s *Source) prefetchRecipients(ctx context.Context, ts []tracer.Transfer) {
 			continue
 		}
 		seen[t.To] = true
-		if _, ok := s.accts[common.HexToAddress(string(t.To))]; !ok {
-			recips = append(recips, t.To)
+		a := common.HexToAddress(string(t.To))
+		if _, ok := s.accts[a]; !ok {
+			if _, sender := slices.BinarySearchFunc(senders, a, common.Address.Cmp); !sender {
+				recips = append(recips, t.To)
+			}
 		}
 	}
 	s.mu.Unlock()
