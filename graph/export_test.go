@@ -240,3 +240,34 @@ func TestReportEscapesCells(t *testing.T) {
 		t.Errorf("mdText = %q", got)
 	}
 }
+
+// WriteJSON streams nodes and edges; its bytes are encoding/json's of the
+// whole document, for flows with and without nodes and edges.
+func TestJSONStreamedEqualsWhole(t *testing.T) {
+	for name, tr := range map[string]*tracer.Trace{"sample": sampleTrace(), "hostile": hostileTrace(), "empty": {}} {
+		f, err := Build(tr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := jsonOf(f, hostileMeta)
+		for _, n := range f.nodes {
+			d.Nodes = append(d.Nodes, nodeOf(n))
+		}
+		for _, e := range f.edges {
+			d.Edges = append(d.Edges, edgeOf(f, e))
+		}
+		var want, got bytes.Buffer
+		if err := newJSONEncoder(&want, "").Encode(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteJSON(&got, f, hostileMeta); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.nodes) == 0 && name != "empty" {
+			t.Errorf("%s: no nodes", name)
+		}
+		if d := cmp.Diff(want.String(), got.String()); d != "" {
+			t.Errorf("%s: streamed (-whole +streamed):\n%s", name, d)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -156,17 +159,78 @@ type jsonStats struct {
 
 // WriteJSON writes graph.json, the output contract (DESIGN.md): amounts are
 // base-unit decimal strings, assets "native" or the token address, and
-// every list is sorted so that equal flows give equal bytes.
+// every list is sorted so that equal flows give equal bytes. The nodes and
+// edges are written one at a time, so the document is never whole in memory;
+// the bytes are those of encoding/json's indented encoding of jsonDoc.
 func WriteJSON(w io.Writer, f *Flow, meta Meta) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(jsonOf(f, meta)); err != nil {
+	var head bytes.Buffer
+	if err := newJSONEncoder(&head, "").Encode(jsonOf(f, meta)); err != nil {
+		return fmt.Errorf("graph: write json: %w", err)
+	}
+	// The document without nodes and edges has them as "[]" at the top
+	// level: the only place a line can start with exactly these bytes.
+	doc := head.Bytes()
+	nodesAt := bytes.Index(doc, []byte(jsonNodesMark))
+	edgesAt := bytes.Index(doc, []byte(jsonEdgesMark))
+	if nodesAt < 0 || edgesAt < nodesAt {
+		return errors.New("graph: write json: nodes and edges not where expected")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := newJSONEncoder(&buf, "    ")
+	array := func(mark string, n int, elem func(i int) any) error {
+		if n == 0 {
+			_, err := bw.WriteString(mark)
+			return err
+		}
+		bw.WriteString(mark[:len(mark)-len("],\n")] + "\n")
+		for i := range n {
+			buf.Reset()
+			if err := enc.Encode(elem(i)); err != nil {
+				return err
+			}
+			bw.WriteString("    ")
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			if i < n-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		_, err := bw.WriteString("  ],\n")
+		return err
+	}
+	bw.Write(doc[:nodesAt])
+	err := array(jsonNodesMark, len(f.nodes), func(i int) any { return nodeOf(f.nodes[i]) })
+	if err == nil {
+		bw.Write(doc[nodesAt+len(jsonNodesMark) : edgesAt])
+		err = array(jsonEdgesMark, len(f.edges), func(i int) any { return edgeOf(f, f.edges[i]) })
+	}
+	if err == nil {
+		bw.Write(doc[edgesAt+len(jsonEdgesMark):])
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("graph: write json: %w", err)
 	}
 	return nil
 }
 
+// Where WriteJSON puts the nodes and edges.
+const (
+	jsonNodesMark = "  \"nodes\": [],\n"
+	jsonEdgesMark = "  \"edges\": [],\n"
+)
+
+// newJSONEncoder is the encoding of graph.json: two-space indent after
+// prefix, no HTML escaping.
+func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetIndent(prefix, "  ")
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// jsonOf is the document with empty nodes and edges (see WriteJSON).
 func jsonOf(f *Flow, meta Meta) jsonDoc {
 	d := jsonDoc{
 		Version:  JSONVersion,
@@ -175,8 +239,8 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		Chain:    f.Chain,
 		Seeds:    nonNil(f.Seeds),
 		Window:   jsonWindow{f.Window.From, f.Window.To},
-		Nodes:    make([]jsonNode, 0, len(f.nodes)),
-		Edges:    make([]jsonEdge, 0, len(f.edges)),
+		Nodes:    []jsonNode{},
+		Edges:    []jsonEdge{},
 		Patterns: make([]jsonPattern, 0, len(f.Patterns)),
 		Summary:  jsonSummary{Assets: make([]jsonAsset, 0, len(f.Summary))},
 		Skipped:  make([]jsonSkip, 0, len(f.Skipped)),
@@ -188,27 +252,6 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			StopDetail: f.Stats.StopDetail,
 			Methods:    nonNil(f.Stats.Methods),
 		},
-	}
-	for _, n := range f.nodes {
-		jn := jsonNode{
-			Chain: n.Chain, Address: n.Address, Category: n.Category, Labels: make([]jsonLabel, 0, len(n.Labels)),
-			Depth: n.Depth, FirstSeenBlock: n.FirstSeenBlock, IsContract: n.IsContract, Stop: n.Stop,
-			Received: amountsOf(n.Received), Held: amountsOf(n.Held),
-		}
-		for _, l := range n.Labels {
-			jn.Labels = append(jn.Labels, jsonLabel{l.Name, string(l.Category), l.Source})
-		}
-		d.Nodes = append(d.Nodes, jn)
-	}
-	for _, e := range f.edges {
-		je := jsonEdge{
-			From: e.From.Address, To: e.To.Address, Chain: e.From.Chain, Asset: e.Asset, Symbol: f.Symbol(e.Asset),
-			Amount: e.Amount.String(), Tainted: e.Tainted.String(), Transfers: make([]jsonTransfer, 0, len(e.Transfers)),
-		}
-		for _, t := range e.Transfers {
-			je.Transfers = append(je.Transfers, transferOf(t))
-		}
-		d.Edges = append(d.Edges, je)
 	}
 	for _, p := range f.Patterns {
 		jp := jsonPattern{Kind: p.Kind, Addresses: nonNil(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
@@ -246,6 +289,29 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		})
 	}
 	return d
+}
+
+func nodeOf(n *Node) jsonNode {
+	jn := jsonNode{
+		Chain: n.Chain, Address: n.Address, Category: n.Category, Labels: make([]jsonLabel, 0, len(n.Labels)),
+		Depth: n.Depth, FirstSeenBlock: n.FirstSeenBlock, IsContract: n.IsContract, Stop: n.Stop,
+		Received: amountsOf(n.Received), Held: amountsOf(n.Held),
+	}
+	for _, l := range n.Labels {
+		jn.Labels = append(jn.Labels, jsonLabel{l.Name, string(l.Category), l.Source})
+	}
+	return jn
+}
+
+func edgeOf(f *Flow, e *Edge) jsonEdge {
+	je := jsonEdge{
+		From: e.From.Address, To: e.To.Address, Chain: e.From.Chain, Asset: e.Asset, Symbol: f.Symbol(e.Asset),
+		Amount: e.Amount.String(), Tainted: e.Tainted.String(), Transfers: make([]jsonTransfer, 0, len(e.Transfers)),
+	}
+	for _, t := range e.Transfers {
+		je.Transfers = append(je.Transfers, transferOf(t))
+	}
+	return je
 }
 
 func transferOf(t tracer.TracedTransfer) jsonTransfer {
