@@ -33,6 +33,7 @@ type ledger struct {
 	first    map[Address]uint64 // block of the first tainted inflow
 
 	swapIns   map[swapKey]*swapLeg           // trade inputs replayed so far (swap.go)
+	pairs     map[swapKey]Transfer           // the outflows by (tx, sender, recipient), during propagate
 	swapped   map[Address]map[Asset]*big.Int // stolen value traded away, at the pool
 	swappedIn map[Address]map[Asset]*big.Int // stolen value bought, at the trader
 }
@@ -68,30 +69,31 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.swapped = map[Address]map[Asset]*big.Int{}
 	l.swappedIn = map[Address]map[Asset]*big.Int{}
 	evs := l.events()
-	pending := swapPairs(evs)
+	l.pairs = swapPairs(evs)
+	defer func() { l.pairs = nil }()
 	for _, e := range evs {
 		if e.credit {
 			l.arrive(e.t, e.t.Amount)
 			continue
 		}
-		if !trusted(e.t) || l.tainted[e.t.ID()] != nil {
+		if !trusted(e.t) || l.tainted[e.id] != nil {
 			continue
 		}
 		// The other leg of a trade comes first when it is the one that
 		// carries stolen value in (native calls precede token events).
-		if c, ok := pending[swapKey{e.t.TxHash, e.t.To, e.t.From}]; ok && c.Asset != e.t.Asset && trusted(c) &&
+		if c, ok := l.pairs[swapKey{e.t.TxHash, e.t.To, e.t.From}]; ok && c.Asset != e.t.Asset && trusted(c) &&
 			l.tainted[c.ID()] == nil && amountAt(l.held, e.t.From, e.t.Asset).Sign() == 0 {
-			l.carry(c)
+			l.carry(c, c.ID())
 		}
-		l.carry(e.t)
+		l.carry(e.t, e.id)
 	}
 }
 
-// carry books the stolen part of t: a trade's output at the executed rate,
-// anything else poison-first from its sender's holdings.
-func (l *ledger) carry(t Transfer) {
+// carry books the stolen part of t (whose ID is id): a trade's output at the
+// executed rate, anything else poison-first from its sender's holdings.
+func (l *ledger) carry(t Transfer, id string) {
 	if x, ok := l.swapOutput(t); ok {
-		l.tainted[t.ID()] = x
+		l.tainted[id] = x
 		if x.Sign() > 0 {
 			l.arrive(t, x)
 		}
@@ -106,9 +108,12 @@ func (l *ledger) carry(t Transfer) {
 		return
 	}
 	avail.Sub(avail, x)
-	l.tainted[t.ID()] = x
+	l.tainted[id] = x
 	l.arrive(t, x)
-	l.recordSwapInput(t, x)
+	// Only a transfer answered in the same tx can be a trade's input.
+	if _, ok := l.pairs[swapKey{t.TxHash, t.To, t.From}]; ok {
+		l.recordSwapInput(t, x)
+	}
 }
 
 // arrive books x of t's asset at its recipient.
@@ -122,6 +127,7 @@ func (l *ledger) arrive(t Transfer, x *big.Int) {
 
 type ledgerEvent struct {
 	t      Transfer
+	id     string // t.ID()
 	credit bool
 }
 
@@ -132,9 +138,9 @@ func (l *ledger) events() []ledgerEvent {
 	evs := make([]ledgerEvent, 0, len(l.sorted))
 	for _, e := range l.sorted {
 		if e.outflow {
-			evs = append(evs, ledgerEvent{t: l.outflows[e.id]})
+			evs = append(evs, ledgerEvent{t: l.outflows[e.id], id: e.id})
 		} else if _, dup := l.outflows[e.id]; !dup {
-			evs = append(evs, ledgerEvent{t: l.credits[e.id], credit: true})
+			evs = append(evs, ledgerEvent{t: l.credits[e.id], id: e.id, credit: true})
 		}
 	}
 	return evs
