@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options configure a walk.
@@ -94,17 +96,31 @@ func newWalker(src Source, opts Options) *walker {
 func (w *walker) start(ctx context.Context) error {
 	seeds := dedupe(w.opts.Seeds)
 	began, before := time.Now(), w.usage()
-	d, err := w.src.Describe(ctx, seeds, nil)
-	if err != nil {
-		return fmt.Errorf("tracer: describing the seeds: %w", err)
+	// The seeds' description and inflows are independent: one round.
+	var (
+		d   Descriptions
+		in  []Transfer
+		err error
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if d, err = w.src.Describe(gctx, seeds, nil); err != nil {
+			return fmt.Errorf("tracer: describing the seeds: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if in, err = w.src.Transfers(gctx, TransferQuery{Direction: Incoming, Addresses: seeds, Window: w.opts.Window}); err != nil {
+			return fmt.Errorf("tracer: reading what the seeds received: %w", err)
+		}
+		return nil
+	})
+	if err = g.Wait(); err != nil {
+		return err
 	}
 	for _, a := range seeds {
 		n := w.addNode(a, 0, w.opts.Window.From, d.Accounts[a])
 		n.Category = CategorySeed
-	}
-	in, err := w.src.Transfers(ctx, TransferQuery{Direction: Incoming, Addresses: seeds, Window: w.opts.Window})
-	if err != nil {
-		return fmt.Errorf("tracer: reading what the seeds received: %w", err)
 	}
 	var tokens []Address
 	for _, t := range in {
