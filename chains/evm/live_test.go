@@ -633,6 +633,17 @@ func TestLiveDescribeAhead(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Describe (-plain +ahead):\n%s", d)
 	}
+
+	// Incoming transfers describe the tokens they move.
+	q.Direction, q.Addresses = tracer.Incoming, ta(sc.carol)
+	if _, err := s.Transfers(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	before = s.Usage()
+	toks, err := s.Describe(ctx, nil, ta(sc.token))
+	if err != nil || toks.Tokens[addr(sc.token)] != (tracer.Token{Symbol: "TT", Decimals: 18}) || s.Usage() != before {
+		t.Errorf("token Describe after incoming Transfers = %+v, %v; usage %+v -> %+v", toks, err, before, s.Usage())
+	}
 }
 
 // Lookups go in batches of LookupBatchSize (10 x BatchSize by default); a

@@ -300,6 +300,12 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 			return nil
 		})
 	}
+	if q.Direction == tracer.Incoming && s.ahead {
+		g.Go(func() error {
+			s.prefetchTokens(gctx, out)
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -309,9 +315,30 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 
 // DescribeAhead makes Transfers of outgoing transfers also describe their
 // recipients (eth_getCode, see Describe) in the round of the signer lookups,
-// so that a hop costs two dependent rounds rather than three. Recipients
-// the caller does not keep cost requests for nothing. Call it before tracing.
+// so that a hop costs two dependent rounds rather than three; and Transfers
+// of incoming transfers (a trace's start) the tokens they move (eth_call).
+// Recipients the caller does not keep cost requests for nothing. Call it
+// before tracing.
 func (s *Source) DescribeAhead() { s.ahead = true }
+
+// prefetchTokens describes the tokens that ts move and that are not
+// described yet (see prefetchRecipients).
+func (s *Source) prefetchTokens(ctx context.Context, ts []tracer.Transfer) {
+	var toks []tracer.Address
+	seen := map[tracer.Asset]bool{}
+	s.mu.Lock()
+	for _, t := range ts {
+		if seen[t.Asset] || t.Asset == tracer.NativeAsset || !common.IsHexAddress(string(t.Asset)) {
+			continue
+		}
+		seen[t.Asset] = true
+		if _, ok := s.tokens[common.HexToAddress(string(t.Asset))]; !ok {
+			toks = append(toks, tracer.Address(t.Asset))
+		}
+	}
+	s.mu.Unlock()
+	_, _ = s.Describe(ctx, nil, toks)
+}
 
 // prefetchRecipients describes the recipients of the non-zero transfers in
 // ts that are not described yet, other than the senders asked about
