@@ -42,9 +42,10 @@ func (s *Source) DecodeEvents() { s.events = true }
 func (s *Source) eventLogs(ctx context.Context, out []tracer.Transfer, w tracer.BlockRange) ([]types.Log, error) {
 	seen := map[common.Address]bool{}
 	var recips []common.Address
-	for _, t := range out {
-		a := common.HexToAddress(string(t.To))
-		if !seen[a] && t.Kind != tracer.KindERC721 {
+	for i := range out { // fields, not copies: fillTxFrom sets TxFrom meanwhile
+		to, kind := out[i].To, out[i].Kind
+		a := common.HexToAddress(string(to))
+		if !seen[a] && kind != tracer.KindERC721 {
 			seen[a] = true
 			recips = append(recips, a)
 		}

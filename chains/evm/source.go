@@ -349,7 +349,8 @@ func (s *Source) prefetchRecipients(ctx context.Context, ts []tracer.Transfer, s
 	var recips []tracer.Address
 	seen := map[tracer.Address]bool{}
 	s.mu.Lock()
-	for _, t := range ts {
+	for i := range ts {
+		t := &ts[i] // no copy: fillTxFrom sets TxFrom meanwhile
 		if seen[t.To] || t.Amount == nil || t.Amount.Sign() == 0 || !common.IsHexAddress(string(t.To)) {
 			continue
 		}
