@@ -98,12 +98,16 @@ func (c *caller) batchOn(ctx context.Context, ep *endpoint, elems []rpc.BatchEle
 	if len(elems) == 0 {
 		return nil
 	}
+	return c.batchSized(ctx, ep, elems, c.sizeFor(elems))
+}
+
+// batchSized is batchOn in round trips of size elements.
+func (c *caller) batchSized(ctx context.Context, ep *endpoint, elems []rpc.BatchElem, size int) error {
 	var (
 		wg   sync.WaitGroup
 		once sync.Once
 		err1 error
 	)
-	size := c.sizeFor(elems)
 	for start := 0; start < len(elems); start += size {
 		chunk := elems[start:min(start+size, len(elems))]
 		wg.Add(1)
@@ -121,8 +125,9 @@ func (c *caller) batchOn(ctx context.Context, ep *endpoint, elems []rpc.BatchEle
 // send delivers one round trip's worth of elements, retrying the round trip
 // on transient transport errors (on another endpoint when there is one) and
 // then only the elements that failed transiently, up to c.attempts tries in
-// all. A refused batch lowers the batch size for the caller's life and is
-// sent again in smaller round trips.
+// all. A batch refused for its number of calls lowers the batch size for the
+// caller's life and is sent again in smaller round trips; one whose answer
+// was over the size cap is sent again in halves, the batch size kept.
 func (c *caller) send(ctx context.Context, pinned *endpoint, elems []rpc.BatchElem) error {
 	c.note(elems)
 	idx := make([]int, len(elems))
@@ -140,8 +145,13 @@ func (c *caller) send(ctx context.Context, pinned *endpoint, elems []rpc.BatchEl
 		}
 		retryAfter, err := c.roundTrip(ctx, ep, sub)
 		if len(sub) > 1 && batchRefused(sub, err) {
-			c.lowerBatchSize(len(sub))
-			err := c.batchOn(ctx, pinned, sub)
+			if errors.Is(err, errResponseTooLarge) {
+				// The answer was too large, not the batch: halve this one only.
+				err = c.batchSized(ctx, pinned, sub, (len(sub)+1)/2)
+			} else {
+				c.lowerBatchSize(len(sub))
+				err = c.batchOn(ctx, pinned, sub)
+			}
 			for j, i := range idx {
 				elems[i].Error = sub[j].Error
 			}

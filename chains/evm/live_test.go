@@ -665,3 +665,20 @@ func TestLiveLookupBatches(t *testing.T) {
 			u.RoundTrips, cnt.get("eth_getCode"), s.c.lookupSize.Load(), s.c.batchSize.Load())
 	}
 }
+
+// A batch whose answer is over the size cap is sent again in halves; the
+// batch sizes, which the node did not refuse, stay.
+func TestLiveBatchAnswerTooLarge(t *testing.T) {
+	sc := startScenario(t)
+	s, cnt := dialCounted(t, sc.node.URL(), Options{MaxResponseBytes: 4 << 10})
+	d, err := s.Describe(context.Background(), frontier(sc.alice, 200), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Accounts) != 200 || cnt.get("eth_getCode") <= 200 {
+		t.Errorf("%d described after %d eth_getCode, want 200 after more than 200", len(d.Accounts), cnt.get("eth_getCode"))
+	}
+	if s.c.lookupSize.Load() != 1000 || s.c.batchSize.Load() != 100 {
+		t.Errorf("batch sizes %d, %d after a too-large answer; want 1000, 100 kept", s.c.lookupSize.Load(), s.c.batchSize.Load())
+	}
+}
