@@ -327,7 +327,8 @@ func (s *Source) prefetchTokens(ctx context.Context, ts []tracer.Transfer) {
 	var toks []tracer.Address
 	seen := map[tracer.Asset]bool{}
 	s.mu.Lock()
-	for _, t := range ts {
+	for i := range ts {
+		t := &ts[i] // no copy: fillTxFrom sets TxFrom meanwhile
 		if seen[t.Asset] || t.Asset == tracer.NativeAsset || !common.IsHexAddress(string(t.Asset)) {
 			continue
 		}
