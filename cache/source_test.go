@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,12 +20,15 @@ import (
 // from each address to the next in every block, and a log of the queries.
 type chainSource struct {
 	addrs   []tracer.Address
+	mu      sync.Mutex // the cache asks for uncovered ranges concurrently
 	queries []string
 	fail    bool
 }
 
 func (c *chainSource) Transfers(_ context.Context, q tracer.TransferQuery) ([]tracer.Transfer, error) {
+	c.mu.Lock()
 	c.queries = append(c.queries, fmt.Sprintf("%d %v [%d,%d]", q.Direction, q.Addresses, q.Window.From, q.Window.To))
+	c.mu.Unlock()
 	if c.fail {
 		return nil, fmt.Errorf("node down")
 	}
