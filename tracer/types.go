@@ -126,6 +126,7 @@ type Account struct {
 // Token is a token contract's metadata.
 type Token struct {
 	Symbol   string
+	Name     string
 	Decimals uint8
 }
 
