@@ -30,7 +30,18 @@ type Options struct {
 	Labels Labeler
 	// Progress, when set, is called after each level.
 	Progress func(LevelStats)
+	// TheftTxs are the hashes (0x + 64 hex) of the transactions that moved
+	// the stolen value to the seeds; when set, the stolen value is exactly
+	// what they moved to the seeds.
+	TheftTxs []string
 }
+
+// ZeroAddress is where mints come from and burns go: never a wallet, so the
+// walk never follows it.
+const ZeroAddress Address = "0x0000000000000000000000000000000000000000"
+
+// zeroAddressLabel names the zero address when the walk reaches it.
+var zeroAddressLabel = Label{Name: "zero address (mints and burns)", Category: CategoryOther, Source: "flowtrace"}
 
 // ErrNoStolenValue means the seeds received nothing in the window, so there
 // is nothing to follow.
@@ -294,7 +305,13 @@ func (w *walker) addNode(a Address, depth int, block uint64, acct Account) *node
 			n.Category = l.Category
 		}
 	}
+	if a == ZeroAddress && len(n.Labels) == 0 {
+		n.Labels = append(n.Labels, zeroAddressLabel)
+		n.Category = CategoryOther
+	}
 	switch {
+	case depth > 0 && a == ZeroAddress:
+		n.Stop = NodeTerminal // value sent there is burned, not held by a wallet
 	case depth > 0 && terminal(n.Category):
 		n.Stop = NodeTerminal
 	case depth > 0 && acct.IsContract && len(n.Labels) == 0 && w.opts.StopAtContracts:
