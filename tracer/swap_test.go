@@ -50,3 +50,29 @@ func TestWalkFollowsSwaps(t *testing.T) {
 	}
 	checkConservation(t, tr)
 }
+
+// TestWalkDescribesTokensMetMidTrace: a level-1 address swaps the stolen
+// ETH into a token the seeds never received; the token is described in the
+// hop that first meets it and the bought token is followed on.
+func TestWalkDescribesTokensMetMidTrace(t *testing.T) {
+	newTok := Address("newtok")
+	sell := eth(10, "a", "pool", 100)
+	back := token(10, newTok, "pool", "a", 3000, "a")
+	back.TxHash = sell.TxHash
+	src := &fakeSource{
+		transfers: []Transfer{
+			eth(1, "victim", "seed", 100),
+			eth(2, "seed", "a", 100),
+			sell, back,
+			token(20, newTok, "a", "hop", 3000, "a"),
+		},
+		contracts: map[Address]bool{"pool": true},
+		tokens:    map[Address]Token{newTok: {Symbol: "NEW", Decimals: 18}},
+	}
+	tr := walk(t, src, Options{})
+	hop := node(tr, "hop")
+	if hop == nil || hop.Received[Asset(newTok)] == nil || hop.Received[Asset(newTok)].Int64() != 3000 {
+		t.Fatalf("hop = %+v, want 3000 NEW bought with the stolen ETH (nodes %v, skipped %v)", hop, nodeSet(tr), tr.Skipped)
+	}
+	checkConservation(t, tr)
+}

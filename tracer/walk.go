@@ -133,13 +133,7 @@ func (w *walker) start(ctx context.Context) error {
 		n := w.addNode(a, 0, w.opts.Window.From, d.Accounts[a])
 		n.Category = CategorySeed
 	}
-	var tokens []Address
-	for _, t := range in {
-		if t.Asset != NativeAsset && !w.described[Address(t.Asset)] && !slices.Contains(tokens, Address(t.Asset)) {
-			tokens = append(tokens, Address(t.Asset))
-		}
-	}
-	if err := w.describeTokens(ctx, tokens); err != nil {
+	if err := w.describeTokens(ctx, w.newTokens(in)); err != nil {
 		return err
 	}
 	for _, t := range in {
@@ -195,6 +189,12 @@ func (w *walker) run(ctx context.Context) {
 				n.coveredFrom = window.From
 			}
 			n.covered = true
+		}
+		// Tokens first met in this hop (a swap into a new token) are judged
+		// with their metadata: a Source that describes ahead has it already.
+		if err := w.describeTokens(ctx, w.newTokens(found)); err != nil {
+			w.halt(frontier, StopHopFailed, NodeHopFailed, err.Error())
+			return
 		}
 		for _, t := range found {
 			if inFrontier[t.From] && t.From != t.To {
@@ -336,6 +336,20 @@ func (w *walker) halt(left []Address, reason StopReason, stop NodeStop, detail s
 		w.nodes[a].Stop = stop
 	}
 	w.stop, w.stopDetail = reason, detail
+}
+
+// newTokens lists the tokens ts move that were not described yet.
+func (w *walker) newTokens(ts []Transfer) []Address {
+	var tokens []Address
+	seen := map[Asset]bool{}
+	for _, t := range ts {
+		if t.Asset != NativeAsset && !w.described[Address(t.Asset)] && !seen[t.Asset] {
+			seen[t.Asset] = true
+			tokens = append(tokens, Address(t.Asset))
+		}
+	}
+	slices.Sort(tokens)
+	return tokens
 }
 
 // describeTokens fetches token metadata once per token.
