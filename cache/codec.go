@@ -189,14 +189,22 @@ func decodeAccount(v []byte) (tracer.Account, error) {
 	return tracer.Account{IsContract: p[0] == 1}, nil
 }
 
+// Token entry layouts: the first payload byte.
+const (
+	tokenNone     byte = 0 // no metadata
+	tokenNoName   byte = 1 // decimals, symbol: written before names were read; a miss
+	tokenWithName byte = 2 // decimals, symbol, name
+)
+
 // encodeToken stores a token's metadata, or (t == nil) that it has none.
 func encodeToken(t *tracer.Token) []byte {
 	var w writer
 	if t == nil {
-		w.b = append(w.b, 0)
+		w.b = append(w.b, tokenNone)
 	} else {
-		w.b = append(w.b, 1, t.Decimals)
+		w.b = append(w.b, tokenWithName, t.Decimals)
 		w.bytes([]byte(t.Symbol))
+		w.bytes([]byte(t.Name))
 	}
 	return seal(kindToken, w.b)
 }
@@ -206,14 +214,16 @@ func decodeToken(v []byte) (*tracer.Token, error) {
 	if err != nil || len(p) == 0 {
 		return nil, errCorrupt
 	}
-	if p[0] == 0 && len(p) == 1 {
+	if p[0] == tokenNone && len(p) == 1 {
 		return nil, nil
 	}
-	if p[0] != 1 || len(p) < 2 {
+	// An entry without the name is a miss: the token is described again,
+	// so that impersonation by name is judged on warm caches too.
+	if p[0] != tokenWithName || len(p) < 2 {
 		return nil, errCorrupt
 	}
 	r := reader{b: p[2:]}
-	t := &tracer.Token{Decimals: p[1], Symbol: string(r.bytes())}
+	t := &tracer.Token{Decimals: p[1], Symbol: string(r.bytes()), Name: string(r.bytes())}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, errCorrupt
 	}

@@ -78,3 +78,21 @@ func TestBytesPerTransfer(t *testing.T) {
 		t.Errorf("%d bytes per transfer: the encoding grew", n/len(e.transfers))
 	}
 }
+
+func TestTokenRoundTripKeepsName(t *testing.T) {
+	want := &tracer.Token{Symbol: "MKR", Name: "Maker", Decimals: 18}
+	got, err := decodeToken(encodeToken(want))
+	if err != nil || *got != *want {
+		t.Fatalf("decodeToken = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := decodeToken(encodeToken(nil)); err != nil || got != nil {
+		t.Errorf("no metadata: got %+v, %v", got, err)
+	}
+	// An entry written before names were stored is a miss (described again).
+	var w writer
+	w.b = append(w.b, tokenNoName, 18)
+	w.bytes([]byte("MKR"))
+	if _, err := decodeToken(seal(kindToken, w.b)); err == nil {
+		t.Error("an entry without the name decoded; want a miss")
+	}
+}

@@ -15,12 +15,14 @@ import (
 var (
 	symbolCall   = hexutil.Bytes{0x95, 0xd8, 0x9b, 0x41} // symbol()
 	decimalsCall = hexutil.Bytes{0x31, 0x3c, 0xe5, 0x67} // decimals()
+	nameCall     = hexutil.Bytes{0x06, 0xfd, 0xde, 0x03} // name()
 )
 
-// Describe tells which accounts are contracts (eth_getCode) and the symbol
-// and decimals of tokens (eth_call), in one batch for what is not known yet;
-// answers are kept for the Source's life. A token whose decimals() fails or
-// does not decode is left out; its symbol is optional.
+// Describe tells which accounts are contracts (eth_getCode) and the symbol,
+// name and decimals of tokens (eth_call), in one batch for what is not known
+// yet; answers are kept for the Source's life. A token whose decimals() fails
+// or does not decode is left out; its symbol and name are optional (string
+// or bytes32, as MKR answers).
 func (s *Source) Describe(ctx context.Context, accounts, tokens []tracer.Address) (tracer.Descriptions, error) {
 	accts, err := parseAddresses(accounts)
 	if err != nil {
@@ -46,7 +48,7 @@ func (s *Source) Describe(ctx context.Context, accounts, tokens []tracer.Address
 	for _, a := range toks {
 		if _, ok := s.tokens[a]; !ok {
 			asks = append(asks, ask{a, true})
-			for _, data := range []hexutil.Bytes{symbolCall, decimalsCall} {
+			for _, data := range []hexutil.Bytes{symbolCall, decimalsCall, nameCall} {
 				elems = append(elems, rpc.BatchElem{Method: "eth_call", Args: []any{
 					map[string]any{"to": a, "data": data}, "latest",
 				}, Result: new(hexutil.Bytes)})
@@ -70,9 +72,9 @@ func (s *Source) Describe(ctx context.Context, accounts, tokens []tracer.Address
 			newAccts[q.a] = tracer.Account{IsContract: len(*e.Result.(*hexutil.Bytes)) > 0}
 			continue
 		}
-		sym, dec := elems[i], elems[i+1]
-		i += 2
-		for _, e := range []rpc.BatchElem{sym, dec} {
+		sym, dec, name := elems[i], elems[i+1], elems[i+2]
+		i += 3
+		for _, e := range []rpc.BatchElem{sym, dec, name} {
 			if e.Error != nil && (transient(e.Error) || isTransportErr(e.Error)) {
 				return tracer.Descriptions{}, fmt.Errorf("evm: eth_call %s: %w", q.a.Hex(), mapErr(e.Error))
 			}
@@ -83,6 +85,9 @@ func (s *Source) Describe(ctx context.Context, accounts, tokens []tracer.Address
 				tok = &tracer.Token{Decimals: d}
 				if sym.Error == nil {
 					tok.Symbol, _ = decodeSymbol(*sym.Result.(*hexutil.Bytes))
+				}
+				if name.Error == nil {
+					tok.Name, _ = decodeSymbol(*name.Result.(*hexutil.Bytes))
 				}
 			}
 		}

@@ -478,7 +478,7 @@ func TestLiveDescribe(t *testing.T) {
 		Accounts: map[tracer.Address]tracer.Account{
 			addr(sc.alice): {IsContract: false}, addr(sc.token): {IsContract: true}, addr(sc.disperse): {IsContract: true},
 		},
-		Tokens: map[tracer.Address]tracer.Token{addr(sc.token): {Symbol: "TT", Decimals: 18}},
+		Tokens: map[tracer.Address]tracer.Token{addr(sc.token): {Symbol: "TT", Name: "Test Token", Decimals: 18}},
 	}
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("Describe (-want +got):\n%s", diff)
@@ -491,7 +491,7 @@ func TestLiveDescribe(t *testing.T) {
 	if s.Usage() != before {
 		t.Errorf("memoised Describe still asked the node: %+v -> %+v", before, s.Usage())
 	}
-	if cnt.get("eth_getCode") != 3 || cnt.get("eth_call") != 6 {
+	if cnt.get("eth_getCode") != 3 || cnt.get("eth_call") != 9 {
 		t.Errorf("sent %v", cnt.calls)
 	}
 }
@@ -617,14 +617,24 @@ func TestLiveDescribeAhead(t *testing.T) {
 	if len(recips) < 2 || cnt.get("eth_getCode") == 0 {
 		t.Fatalf("%d recipients, %d eth_getCode sent with the transfers", len(recips), cnt.get("eth_getCode"))
 	}
+	var sent []tracer.Address // tokens first met in the outgoing transfers
+	for _, x := range ts {
+		if x.Asset != tracer.NativeAsset && !slices.Contains(sent, tracer.Address(x.Asset)) {
+			sent = append(sent, tracer.Address(x.Asset))
+		}
+	}
+	if len(sent) == 0 {
+		t.Fatal("the scenario's sender moves no token")
+	}
 	before := s.Usage()
-	got, err := s.Describe(ctx, recips, nil)
+	got, err := s.Describe(ctx, recips, sent)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Usage() != before {
-		t.Errorf("Describe after DescribeAhead asked the node: %+v -> %+v", before, s.Usage())
+	if s.Usage() != before || len(got.Tokens) != len(sent) {
+		t.Errorf("Describe after DescribeAhead asked the node: %+v -> %+v (tokens %v)", before, s.Usage(), got.Tokens)
 	}
+	got.Tokens = map[tracer.Address]tracer.Token{}
 	plain, _ := dialCounted(t, sc.node.URL(), Options{})
 	want, err := plain.Describe(ctx, recips, nil)
 	if err != nil {
@@ -641,7 +651,7 @@ func TestLiveDescribeAhead(t *testing.T) {
 	}
 	before = s.Usage()
 	toks, err := s.Describe(ctx, nil, ta(sc.token))
-	if err != nil || toks.Tokens[addr(sc.token)] != (tracer.Token{Symbol: "TT", Decimals: 18}) || s.Usage() != before {
+	if err != nil || toks.Tokens[addr(sc.token)] != (tracer.Token{Symbol: "TT", Name: "Test Token", Decimals: 18}) || s.Usage() != before {
 		t.Errorf("token Describe after incoming Transfers = %+v, %v; usage %+v -> %+v", toks, err, before, s.Usage())
 	}
 }

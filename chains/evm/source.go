@@ -300,7 +300,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 			return nil
 		})
 	}
-	if q.Direction == tracer.Incoming && s.ahead {
+	if s.ahead { // tokens first met in this hop, judged by the walk right after
 		g.Go(func() error {
 			s.prefetchTokens(gctx, out)
 			return nil
@@ -315,8 +315,9 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 
 // DescribeAhead makes Transfers of outgoing transfers also describe their
 // recipients (eth_getCode, see Describe) in the round of the signer lookups,
-// so that a hop costs two dependent rounds rather than three; and Transfers
-// of incoming transfers (a trace's start) the tokens they move (eth_call).
+// so that a hop costs two dependent rounds rather than three; and the tokens
+// any transfers move (eth_call), so that a token first met mid-trace is
+// described in the hop that finds it.
 // Recipients the caller does not keep cost requests for nothing. Call it
 // before tracing.
 func (s *Source) DescribeAhead() { s.ahead = true }
