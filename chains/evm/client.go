@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"golang.org/x/time/rate"
 
+	"github.com/flowtrace/flowtrace/chains/evm/providers"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -144,18 +145,51 @@ func (c *caller) send(ctx context.Context, pinned *endpoint, elems []rpc.BatchEl
 			ep = c.pick()
 		}
 		retryAfter, err := c.roundTrip(ctx, ep, sub)
-		if len(sub) > 1 && batchRefused(sub, err) {
+		if refused, stated := batchRefused(sub, err); len(sub) > 1 && refused {
 			if errors.Is(err, errResponseTooLarge) {
 				// The answer was too large, not the batch: halve this one only.
 				err = c.batchSized(ctx, pinned, sub, (len(sub)+1)/2)
 			} else {
-				c.lowerBatchSize(len(sub))
+				c.lowerBatchSize(len(sub), stated)
 				err = c.batchOn(ctx, pinned, sub)
 			}
 			for j, i := range idx {
 				elems[i].Error = sub[j].Error
 			}
 			return err
+		}
+		if missing := missingAnswers(sub, err); len(missing) > 0 {
+			// A batch answered in part: the node's batch limit is what it
+			// answered. The rest goes again, in round trips of that size.
+			c.lowerBatchSize(len(sub), len(sub)-len(missing))
+			rest := make([]rpc.BatchElem, len(missing))
+			for k, j := range missing {
+				rest[k] = rpc.BatchElem{Method: sub[j].Method, Args: sub[j].Args, Result: sub[j].Result}
+			}
+			err = c.batchOn(ctx, pinned, rest)
+			for k, j := range missing {
+				sub[j].Error = rest[k].Error
+			}
+			for j, i := range idx {
+				elems[i].Error = sub[j].Error
+			}
+			if err != nil || attempt+1 >= c.attempts {
+				return err
+			}
+			var again []int
+			for j, i := range idx {
+				if transient(sub[j].Error) || badAnswer(sub[j].Error) {
+					again = append(again, i)
+				}
+			}
+			if len(again) == 0 {
+				return nil
+			}
+			idx = again
+			if _, err := c.sleep(ctx, attempt, retryAfter); err != nil {
+				return err
+			}
+			continue
 		}
 		last := attempt+1 >= c.attempts
 		if err != nil {
@@ -252,9 +286,13 @@ func (c *caller) sizeFor(elems []rpc.BatchElem) int {
 	return int(c.lookupSize.Load())
 }
 
-// lowerBatchSize halves the batch sizes below n, the size a node refused.
-func (c *caller) lowerBatchSize(n int) {
+// lowerBatchSize lowers the batch sizes below n, the size a node refused:
+// to the size it stated (or answered), else to half of n.
+func (c *caller) lowerBatchSize(n, stated int) {
 	want := int64(max(1, n/2))
+	if stated > 0 && stated < n {
+		want = int64(stated)
+	}
 	for _, size := range []*atomic.Int64{&c.batchSize, &c.lookupSize} {
 		for {
 			cur := size.Load()
@@ -498,21 +536,71 @@ func badAnswer(err error) bool {
 }
 
 // batchRefused reports whether a node refused a round trip for the number of
-// calls in it or the size of its answer, rather than for the calls.
-func batchRefused(elems []rpc.BatchElem, err error) bool {
+// calls in it or the size of its answer, rather than for the calls, and the
+// batch size it stated, if any.
+func batchRefused(elems []rpc.BatchElem, err error) (bool, int) {
 	if err != nil {
 		var he rpc.HTTPError
-		return errors.Is(err, errResponseTooLarge) || (errors.As(err, &he) && he.StatusCode == http.StatusRequestEntityTooLarge)
+		var br *errBatchRefused
+		switch {
+		case errors.As(err, &br):
+			return true, statedBatch(br.msg)
+		case errors.Is(err, errResponseTooLarge) || (errors.As(err, &he) && he.StatusCode == http.StatusRequestEntityTooLarge):
+			return true, 0
+		}
+		return false, 0
 	}
 	for _, e := range elems {
 		var re rpc.Error
 		if errors.As(e.Error, &re) {
-			m := strings.ToLower(re.Error())
+			m := strings.ToLower(errText(re))
+			if l, ok := providers.Parse(m); ok && l.Form.Kind == providers.Batch {
+				return true, int(l.Max)
+			}
 			if strings.Contains(m, "batch too large") || strings.Contains(m, "batch size") || strings.Contains(m, "batch limit") ||
 				strings.Contains(m, "too many requests in batch") || strings.Contains(m, "response too large") {
-				return true
+				return true, 0
 			}
 		}
 	}
-	return false
+	return false, 0
+}
+
+// statedBatch is the batch size a refusal states, 0 when it states none.
+func statedBatch(msg string) int {
+	if l, ok := providers.Parse(msg); ok && l.Form.Kind == providers.Batch {
+		return int(l.Max)
+	}
+	return 0
+}
+
+// missingAnswers lists the elements a batch's answer left out, when it
+// answered some: a node that truncates batches to its limit.
+func missingAnswers(elems []rpc.BatchElem, err error) []int {
+	if err != nil || len(elems) < 2 {
+		return nil
+	}
+	var missing []int
+	for j, e := range elems {
+		if errors.Is(e.Error, rpc.ErrMissingBatchResponse) {
+			missing = append(missing, j)
+		}
+	}
+	if len(missing) == len(elems) {
+		return nil
+	}
+	return missing
+}
+
+// errText is an RPC error's message with its data, where providers put
+// details (Tenderly states its range limit there).
+func errText(err error) string {
+	msg := err.Error()
+	var de rpc.DataError
+	if errors.As(err, &de) && de.ErrorData() != nil {
+		if data, jerr := json.Marshal(de.ErrorData()); jerr == nil {
+			msg += " " + string(data)
+		}
+	}
+	return msg
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/flowtrace/flowtrace/chains/evm/providers"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -114,6 +115,20 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 					next = append(next, rangeQuery{addrs: q.addrs[:h], from: q.from, to: q.to}, rangeQuery{addrs: q.addrs[h:], from: q.from, to: q.to})
 					continue
 				case tooLarge(e.Error) && q.from < q.to:
+					if span, limit := statedSpan(e.Error); span > 0 && span <= q.to-q.from {
+						// The node said how many blocks it takes. A stated
+						// limit holds for later queries; a range suggested
+						// for this one (it depends on the density of logs)
+						// is used for this one only.
+						if limit {
+							s.limits.learnSpan(method, span)
+							next = append(next, s.limits.split(method, rangeQuery{addrs: q.addrs, from: q.from, to: q.to})...)
+						} else {
+							next = append(next, rangeQuery{addrs: q.addrs, from: q.from, to: q.from + span - 1},
+								rangeQuery{addrs: q.addrs, from: q.from + span, to: q.to})
+						}
+						continue
+					}
 					mid := q.from + (q.to-q.from)/2
 					s.limits.learnSpan(method, mid-q.from+1)
 					next = append(next, rangeQuery{addrs: q.addrs, from: q.from, to: mid}, rangeQuery{addrs: q.addrs, from: mid + 1, to: q.to})
@@ -159,11 +174,14 @@ func tooLarge(err error) bool {
 	if !errors.As(err, &re) {
 		return false
 	}
-	m := strings.ToLower(re.Error())
+	m := strings.ToLower(errText(re))
 	if isRateLimitMsg(m) || strings.Contains(m, "beyond current head") || strings.Contains(m, "invalid block range") {
 		return false
 	}
 	if re.ErrorCode() == -32005 {
+		return true
+	}
+	if l, ok := providers.Parse(m); ok && l.Form.Kind != providers.Batch {
 		return true
 	}
 	for _, s := range []string{
@@ -177,6 +195,20 @@ func tooLarge(err error) bool {
 		}
 	}
 	return false
+}
+
+// statedSpan is the most blocks per query a node's refusal states (a
+// maximum, or the width of the range it suggests), 0 when it states none,
+// and whether it is a limit (rather than a suggestion for this query).
+func statedSpan(err error) (uint64, bool) {
+	var re rpc.Error
+	if !errors.As(err, &re) {
+		return 0, false
+	}
+	if l, ok := providers.Parse(errText(re)); ok {
+		return l.Span(), l.Form.Kind == providers.Range
+	}
+	return 0, false
 }
 
 // tooManyAddresses reports whether the node refused an OR-list for its

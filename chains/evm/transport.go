@@ -38,7 +38,7 @@ type checkTransport struct {
 }
 
 func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ids, err := requestIDs(req)
+	ids, batch, err := requestIDs(req)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +54,19 @@ func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				h.mu.Unlock()
 			}
 		}
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.LimitReader(resp.Body, errorBodyLimit), resp.Body}
-		return resp, nil
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+		resp.Body.Close()
+		if refused := refusedBatch(resp.StatusCode, data, ids, batch); refused != nil {
+			return nil, refused
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		if !answersRequest(resp.StatusCode, data, ids) {
+			return resp, nil
+		}
+		// A JSON-RPC answer sent with an HTTP error status (Alchemy's
+		// range limit comes with 400, QuickNode's with 413): let the
+		// client read the error the body holds.
+		resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
 	}
 	if t.maxBytes > 0 && resp.ContentLength > t.maxBytes {
 		resp.Body.Close()
@@ -72,10 +80,86 @@ func (t checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := checkIDs(data, ids); err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadResponse, err)
 	}
+	if refused := refusedBatch(resp.StatusCode, data, ids, batch); refused != nil {
+		return nil, refused
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	resp.ContentLength = int64(len(data))
 	resp.Header.Del("Content-Length")
 	return resp, nil
+}
+
+// errBatchRefused is a batch the node refused as a whole: sent again in
+// smaller round trips.
+type errBatchRefused struct {
+	status int    // HTTP status, 200 when the refusal came as a JSON-RPC error
+	msg    string // the node's words
+}
+
+func (e *errBatchRefused) Error() string {
+	if e.status != http.StatusOK {
+		return fmt.Sprintf("the node refused the batch: HTTP %d %s", e.status, e.msg)
+	}
+	return "the node refused the batch: " + e.msg
+}
+
+// refusedBatch recognises a batch refused as a whole, in the forms nodes
+// and providers use: one error object instead of an array (with or without
+// an id: go-ethereum's client cannot read it), an array holding one error,
+// or HTTP 400 / 413 with any body that does not answer the calls.
+func refusedBatch(status int, data []byte, ids []string, batch bool) error {
+	if !batch || len(ids) < 2 {
+		return nil
+	}
+	msgs, isArray, err := decodeIDs(data)
+	httpRefusal := status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge
+	switch {
+	case err != nil || len(msgs) == 0:
+		if httpRefusal {
+			return &errBatchRefused{status: status, msg: truncate(strings.TrimSpace(string(data)), 200)}
+		}
+		return nil
+	case (!isArray || len(msgs) == 1) && len(msgs[0].Error) > 0:
+		return &errBatchRefused{status: status, msg: errorMessage(msgs[0].Error)}
+	case !isArray:
+		return nil // not JSON-RPC for a batch: checkIDs or the client reports it
+	case httpRefusal && checkIDs(data, ids) != nil:
+		return &errBatchRefused{status: status, msg: truncate(strings.TrimSpace(string(data)), 200)}
+	}
+	return nil
+}
+
+// answersRequest reports whether an HTTP error body is nevertheless a
+// JSON-RPC answer to the request (its error, with the request's ids).
+func answersRequest(status int, data []byte, ids []string) bool {
+	if status == http.StatusTooManyRequests || status >= 500 || ids == nil {
+		return false // rate limits and server errors stay HTTP errors: retried with backoff
+	}
+	msgs, _, err := decodeIDs(data)
+	if err != nil || len(msgs) == 0 || checkIDs(data, ids) != nil {
+		return false
+	}
+	for _, m := range msgs {
+		if len(m.Error) == 0 || string(m.ID) == "" || string(m.ID) == "null" {
+			return false
+		}
+	}
+	return true
+}
+
+// errorMessage is a JSON-RPC error object's message and data, as text.
+func errorMessage(raw json.RawMessage) string {
+	var e struct {
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+		return truncate(string(raw), 200)
+	}
+	if len(e.Data) > 0 && string(e.Data) != "null" {
+		return e.Message + " " + truncate(string(e.Data), 200)
+	}
+	return e.Message
 }
 
 // readCapped reads a body of at most max bytes (0: no cap), in one
@@ -107,29 +191,30 @@ type rpcID struct {
 	Error json.RawMessage `json:"error"`
 }
 
-// requestIDs reads the ids of the calls in a request body.
-func requestIDs(req *http.Request) ([]string, error) {
+// requestIDs reads the ids of the calls in a request body, and whether it
+// is a batch.
+func requestIDs(req *http.Request) ([]string, bool, error) {
 	if req.GetBody == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	body, err := req.GetBody()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer body.Close()
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	msgs, _, err := decodeIDs(data)
+	msgs, batch, err := decodeIDs(data)
 	if err != nil {
-		return nil, nil // not ours to judge
+		return nil, false, nil // not ours to judge
 	}
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
 		ids[i] = string(m.ID)
 	}
-	return ids, nil
+	return ids, batch, nil
 }
 
 // decodeIDs reads the ids of a JSON-RPC message or batch.
