@@ -21,6 +21,13 @@
 // large", and answers holding more than Options.MaxResults entries with
 // "query returned more than 10000 results".
 //
+// Provider classes (Providers) are limit classes in the words of real
+// providers, from the table of chains/evm/providers: batches refused as a
+// whole with one error object (with a null id), Erigon's object, HTTP 400
+// with a plain-text body, HTTP 413 from a proxy, or answered in part; and
+// one class per range, suggested-range and result-count message of the
+// table, sent with its error code and, for a single call, its HTTP status.
+//
 // # Determinism
 //
 // Whether a request is hit, and by which class, depends only on the seed, the

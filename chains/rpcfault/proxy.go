@@ -136,7 +136,7 @@ func Start(opts Options) (*Proxy, error) {
 		counts: map[Class]int{},
 	}
 	for _, c := range opts.Classes {
-		if !slices.Contains(Transient(), c) && !slices.Contains(Limits(), c) {
+		if !knownClass(c) {
 			return nil, fmt.Errorf("rpcfault: unknown class %q", c)
 		}
 		p.on[c] = true
@@ -223,6 +223,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if batch {
+		var answered bool
+		if calls, answered = p.refuseBatch(w, calls); answered {
+			return
+		}
+	}
+
 	class := p.pick(key, n, calls)
 	switch class {
 	case RateLimited:
@@ -261,7 +268,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	answers, err := p.forward(r, calls, batch)
+	answers, status, err := p.forward(r, calls, batch)
 	if err != nil {
 		http.Error(w, "rpcfault: upstream: "+err.Error(), http.StatusBadGateway)
 		return
@@ -287,7 +294,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(out[:len(out)/2])
 		return // the server closes the connection short of Content-Length
 	}
-	w.Write(out)
+	if batch {
+		status = 0 // a provider form's HTTP status goes with a single call's answer
+	}
+	writeStatus(w, status, out)
 }
 
 // pick decides which transient class, if any, hits the n-th sight of the
@@ -360,13 +370,19 @@ func applies(c Class, calls []call) bool {
 	return true
 }
 
-// forward sends the calls upstream, applies the limit classes, and returns
-// one answer per call, in the calls' order.
-func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, error) {
+// forward sends the calls upstream, applies the limit and provider
+// classes, and returns one answer per call, in the calls' order, and the
+// HTTP status a provider form answers with (0: none).
+func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, int, error) {
 	answers := make([]call, len(calls))
+	status := 0
 	var ask []call
 	var askIdx []int
 	for i, c := range calls {
+		if a, st, ok := p.providerRange(c); ok {
+			answers[i], status = a, max(status, st)
+			continue
+		}
 		if p.on[RangeTooLarge] && (c.Method == "eth_getLogs" || c.Method == "trace_filter") && rangeLen(c.Params) > p.opts.MaxRange {
 			p.count(RangeTooLarge)
 			answers[i] = call{JSONRPC: "2.0", ID: c.ID, Error: rpcError(-32000, "block range too large")}
@@ -384,28 +400,28 @@ func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, erro
 			body, err = json.Marshal(ask[0])
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, p.opts.Upstream, bytes.NewReader(body))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := p.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		data, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+			return nil, 0, fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
 		got, _, err := parseCalls(data)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		byID := map[string]call{}
 		for _, a := range got {
@@ -414,9 +430,14 @@ func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, erro
 		for j, c := range ask {
 			a, ok := byID[string(c.ID)]
 			if !ok {
-				return nil, fmt.Errorf("upstream did not answer %s", c.Method)
+				return nil, 0, fmt.Errorf("upstream did not answer %s", c.Method)
 			}
 			answers[askIdx[j]] = a
+		}
+	}
+	for i, c := range calls {
+		if a, st, ok := p.providerResults(c, answers[i]); ok {
+			answers[i], status = a, max(status, st)
 		}
 	}
 	if p.on[TooManyResults] {
@@ -430,7 +451,7 @@ func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, erro
 			}
 		}
 	}
-	return answers, nil
+	return answers, status, nil
 }
 
 // corrupt applies a data class to one answer; it reports whether it did.

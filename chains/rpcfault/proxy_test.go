@@ -183,3 +183,42 @@ func TestUnknownClass(t *testing.T) {
 		t.Error("Start accepted an unknown class")
 	}
 }
+
+// Each provider class refuses what is over the limits in its own way and
+// passes the rest.
+func TestProviders(t *testing.T) {
+	up := upstream(t)
+	batch := "[" + getLogs + "," + strings.Replace(getLogs, "7", "8", 1) + "," + strings.Replace(getLogs, "7", "9", 1) + "]"
+	wide := strings.Replace(getLogs, "0x2", "0x9", 1)
+	for _, tc := range []struct {
+		class      Class
+		body       string
+		wantStatus int
+		want       string
+	}{
+		{BatchObject, batch, 200, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch too large"}}`},
+		{BatchErigon, batch, 200, `"message":"batch limit 2 exceeded: 3 requests given"`},
+		{Batch400Text, batch, 400, "batch limit exceeded\n"},
+		{Batch413HTML, batch, 413, "<title>413 Request Entity Too Large</title>"},
+		{BatchShort, batch, 200, `[{"jsonrpc":"2.0","id":7,`},
+		{"provider-alchemy-range", wide, 400, `"message":"You can make eth_getLogs requests with up to a 2 block range. Based on your parameters, this block range should work: [0x1, 0x2]"`},
+		{"provider-quicknode-range", wide, 413, `{"code":-32614,"message":"eth_getLogs is limited to a 2 range"}`},
+		{"provider-geth-results", getLogs, 200, `"message":"query returned more than 1 results"`},
+	} {
+		p := start(t, Options{Upstream: up, Classes: []Class{tc.class}, MaxBatch: 2, MaxRange: 2, MaxResults: 1})
+		code, _, body, err := post(t, p.URL(), tc.body)
+		if err != nil || code != tc.wantStatus || !strings.Contains(body, tc.want) || p.Counts()[tc.class] != 1 {
+			t.Errorf("%s: status %d, body %.300q, err %v, counts %v; want %d and %s", tc.class, code, body, err, p.Counts(), tc.wantStatus, tc.want)
+		}
+		if tc.class == BatchShort && strings.Count(body, `"jsonrpc"`) != 2 {
+			t.Errorf("%s: %s; want the first 2 answers", tc.class, body)
+		}
+		small := strings.Replace(getLogs, "0x2", "0x1", 1)
+		if _, _, body, _ := post(t, p.URL(), small); !strings.Contains(body, `"result":[{"blockNumber":"0x1"}]`) {
+			t.Errorf("%s: a query within the limits answered %s", tc.class, body)
+		}
+	}
+	for _, c := range Providers() {
+		start(t, Options{Upstream: up, Classes: []Class{c}})
+	}
+}

@@ -1,0 +1,163 @@
+package rpcfault
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/flowtrace/flowtrace/chains/evm/providers"
+)
+
+// Provider classes: the limits of real providers, in their own words (the
+// messages of chains/evm/providers), applied every time like the limit
+// classes. Batch classes refuse batches over MaxBatch; range classes refuse
+// eth_getLogs and trace_filter queries over MaxRange blocks (results
+// classes: answers over MaxResults entries) with the form's code, message
+// and, for a single call, HTTP status.
+const (
+	BatchObject  Class = "batch-object"   // one error object, id null, for the whole batch (JSON-RPC 2.0 §6)
+	BatchErigon  Class = "batch-erigon"   // Erigon's one object: "batch limit N exceeded: M requests given"
+	Batch400Text Class = "batch-400-text" // HTTP 400, a plain-text body
+	Batch413HTML Class = "batch-413-html" // HTTP 413 from a proxy in front of the node, an HTML body
+	BatchShort   Class = "batch-short"    // only the first MaxBatch calls answered
+)
+
+// batchRefusals are how the batch classes answer an oversized batch.
+var batchRefusals = map[Class]func(p *Proxy, w http.ResponseWriter, calls []call){
+	BatchObject: func(p *Proxy, w http.ResponseWriter, calls []call) {
+		f := providers.ByName("geth-batch")
+		writeJSON(w, call{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: rpcError(f.Code, f.Message(uint64(p.opts.MaxBatch), uint64(len(calls)), 0, 0))})
+	},
+	BatchErigon: func(p *Proxy, w http.ResponseWriter, calls []call) {
+		f := providers.ByName("erigon-batch")
+		writeJSON(w, call{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: rpcError(f.Code, f.Message(uint64(p.opts.MaxBatch), uint64(len(calls)), 0, 0))})
+	},
+	Batch400Text: func(p *Proxy, w http.ResponseWriter, calls []call) {
+		f := providers.ByName("batch-limit")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(f.Message(uint64(p.opts.MaxBatch), uint64(len(calls)), 0, 0) + "\n"))
+	},
+	Batch413HTML: func(p *Proxy, w http.ResponseWriter, calls []call) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		w.Write([]byte("<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"))
+	},
+}
+
+// rangeClassPrefix names the class of each range, suggest and results form
+// of chains/evm/providers: "provider-" + the form's name.
+const rangeClassPrefix = "provider-"
+
+// Providers lists the provider classes: the batch classes, then one class
+// per limit form of chains/evm/providers.
+func Providers() []Class {
+	out := []Class{BatchObject, BatchErigon, Batch400Text, Batch413HTML, BatchShort}
+	for _, f := range providers.Forms {
+		if f.Kind != providers.Batch {
+			out = append(out, Class(rangeClassPrefix+f.Name))
+		}
+	}
+	return out
+}
+
+// rangeForm is the limit form of class c, nil for other classes.
+func rangeForm(c Class) *providers.Form {
+	if len(c) <= len(rangeClassPrefix) || string(c[:len(rangeClassPrefix)]) != rangeClassPrefix {
+		return nil
+	}
+	return providers.ByName(string(c[len(rangeClassPrefix):]))
+}
+
+// refuseBatch answers an oversized batch the way an enabled batch class
+// does; it reports whether it answered. BatchShort instead trims calls.
+func (p *Proxy) refuseBatch(w http.ResponseWriter, calls []call) ([]call, bool) {
+	if len(calls) <= p.opts.MaxBatch {
+		return calls, false
+	}
+	for _, c := range []Class{BatchObject, BatchErigon, Batch400Text, Batch413HTML} {
+		if p.on[c] {
+			p.count(c)
+			batchRefusals[c](p, w, calls)
+			return calls, true
+		}
+	}
+	if p.on[BatchShort] {
+		p.count(BatchShort)
+		return calls[:p.opts.MaxBatch], false
+	}
+	return calls, false
+}
+
+// providerRange answers a range query over MaxRange blocks with the first
+// enabled range or suggest form; ok is false when none applies.
+func (p *Proxy) providerRange(c call) (answer call, status int, ok bool) {
+	if c.Method != "eth_getLogs" && c.Method != "trace_filter" {
+		return call{}, 0, false
+	}
+	n := rangeLen(c.Params)
+	if n <= p.opts.MaxRange {
+		return call{}, 0, false
+	}
+	from, _ := paramBlock(c.Params, "fromBlock")
+	for _, class := range p.rangeClasses() {
+		f := rangeForm(class)
+		if f.Kind != providers.Range && f.Kind != providers.Suggest {
+			continue
+		}
+		p.count(class)
+		msg := f.Message(p.opts.MaxRange, n, from, from+p.opts.MaxRange-1)
+		return call{JSONRPC: "2.0", ID: c.ID, Error: rpcError(f.Code, msg)}, f.HTTP, true
+	}
+	return call{}, 0, false
+}
+
+// providerResults refuses an answer of more than MaxResults entries with
+// the first enabled results form; ok is false when none applies.
+func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok bool) {
+	if (c.Method != "eth_getLogs" && c.Method != "trace_filter") || a.Error != nil {
+		return call{}, 0, false
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(a.Result, &items) != nil || len(items) <= p.opts.MaxResults {
+		return call{}, 0, false
+	}
+	for _, class := range p.rangeClasses() {
+		f := rangeForm(class)
+		if f.Kind != providers.Results {
+			continue
+		}
+		p.count(class)
+		msg := f.Message(uint64(p.opts.MaxResults), uint64(len(items)), 0, 0)
+		return call{JSONRPC: "2.0", ID: c.ID, Error: rpcError(f.Code, msg)}, f.HTTP, true
+	}
+	return call{}, 0, false
+}
+
+// rangeClasses are the enabled range, suggest and results classes, in
+// Providers() order.
+func (p *Proxy) rangeClasses() []Class {
+	var out []Class
+	for _, c := range Providers() {
+		if p.on[c] && rangeForm(c) != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// knownClass reports whether c is a class of this package.
+func knownClass(c Class) bool {
+	return slices.Contains(Transient(), c) || slices.Contains(Limits(), c) || slices.Contains(Providers(), c)
+}
+
+// writeStatus writes an encoded answer with an HTTP status (0: 200).
+func writeStatus(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if status != 0 {
+		w.WriteHeader(status)
+	}
+	w.Write(body)
+}

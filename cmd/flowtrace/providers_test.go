@@ -1,0 +1,36 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/flowtrace/flowtrace/chains/rpcfault"
+)
+
+// TestTraceThroughProviders traces the scenario through the fault proxy in
+// each provider class (batches refused or cut short in the ways providers
+// do, each provider's range and result limits in its own words) and wants
+// the fault-free outputs.
+func TestTraceThroughProviders(t *testing.T) {
+	fc := startFaultCase(t)
+	for _, c := range rpcfault.Providers() {
+		t.Run(string(c), func(t *testing.T) {
+			p, err := rpcfault.Start(rpcfault.Options{
+				Upstream: fc.node.URL(), Classes: []rpcfault.Class{c},
+				MaxBatch: 3, MaxRange: 4, MaxResults: 4, // the scenario's busiest single-block answer
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			out := t.TempDir()
+			if code, _, stderr := fc.trace(t, p.URL(), out, "--batch-size", "8"); code != exitOK {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+			if p.Counts()[c] == 0 {
+				t.Errorf("class %s refused nothing in %d requests", c, p.Requests())
+			}
+			t.Logf("%d requests, %v", p.Requests(), p.Counts())
+			sameOutputs(t, fc.want, out)
+		})
+	}
+}
