@@ -143,6 +143,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("chain,address,label,category,source\n# c\nethereum,0x1234,x,exchange,s\n")
 	f.Add("chain,address\n\"unterminated")
 	f.Add(string(registryCSV))
+	f.Add(string(tokensCSV))
 	f.Fuzz(func(t *testing.T, in string) {
 		r := New()
 		if err := r.ReadCSV(strings.NewReader(in)); err != nil {
@@ -170,6 +171,11 @@ func FuzzReadTagPack(f *testing.F) {
 // and EVM addresses in EIP-55 form.
 func checkEntries(t *testing.T, r *Registry) {
 	t.Helper()
+	for k, tok := range r.tokens {
+		if c, err := canonical(string(tok.Address)); err != nil || c != string(tok.Address) || !strings.HasSuffix(k, c) {
+			t.Errorf("%s: token address not canonical (%v)", k, err)
+		}
+	}
 	for k, l := range r.byKey {
 		if !known(l.Category) {
 			t.Errorf("%s: unknown category %q", k, l.Category)

@@ -1,6 +1,8 @@
 // Package labels knows the entities behind addresses: exchanges, bridges,
-// mixers, DEX routers, sanctioned wallets. It reads user label files and
-// answers tracer.Labeler lookups. It knows nothing about RPC or the walk.
+// mixers, DEX routers, sanctioned wallets; and the genuine token contracts
+// of each chain (tokens.go). It reads user label and token files and answers
+// tracer.Labeler and tracer.TokenRegistry lookups. It knows nothing about
+// RPC or the walk.
 //
 // Label files are CSV with the header chain,address,label,category,source,
 // or GraphSense TagPack YAML (files ending in .yaml or .yml, see ReadTagPack).
@@ -31,6 +33,7 @@ import (
 // Registry holds labels by chain and address.
 type Registry struct {
 	byKey     map[string]tracer.Label
+	tokens    map[string]TokenInfo // see tokens.go
 	Conflicts []string
 }
 
@@ -77,17 +80,20 @@ func (r *Registry) LoadFile(path string) error {
 
 var header = []string{"chain", "address", "label", "category", "source"}
 
-// ReadCSV reads label rows (with the header chain,address,label,category,source).
+// ReadCSV reads label rows (with the header chain,address,label,category,source)
+// or token rows (with the header of a token file, see tokens.go).
 func (r *Registry) ReadCSV(in io.Reader) error {
 	cr := csv.NewReader(in)
-	cr.FieldsPerRecord = len(header)
-	cr.Comment = '#'
+	cr.Comment = '#' // the header fixes the number of fields
 	head, err := cr.Read()
 	if err != nil {
 		return fmt.Errorf("reading the header: %w", err)
 	}
+	if slices.Equal(lower(head), tokenHeader) {
+		return r.readTokens(cr)
+	}
 	if !slices.Equal(lower(head), header) {
-		return fmt.Errorf("line 1: header is %q, want %q", strings.Join(head, ","), strings.Join(header, ","))
+		return fmt.Errorf("line 1: header is %q, want %q (labels) or %q (tokens)", strings.Join(head, ","), strings.Join(header, ","), strings.Join(tokenHeader, ","))
 	}
 	for {
 		rec, err := cr.Read()
