@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +25,14 @@ type rangeQuery struct {
 	addrs    []common.Address
 	from, to uint64
 	tries    int // answers rejected as inconsistent so far
+	// after and page ask one page of a paged method's answer (trace_filter's
+	// after / count); page 0 asks for the whole answer.
+	after, page int
 }
+
+// pagedMethods take after / count: an answer the node caps is read page by
+// page instead of split by block range.
+var pagedMethods = map[string]bool{"trace_filter": true}
 
 // limits are the range and OR-list sizes a node refused, learned per method
 // and kept for the Source's life: later queries are split up front.
@@ -32,6 +40,24 @@ type limits struct {
 	mu    sync.Mutex
 	span  map[string]uint64 // most blocks per query
 	addrs map[string]int    // most addresses per query
+	page  map[string]int    // most entries per answer, for pagedMethods
+}
+
+func (l *limits) learnPage(method string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.page == nil {
+		l.page = map[string]int{}
+	}
+	if cur, ok := l.page[method]; !ok || n < cur {
+		l.page[method] = n
+	}
+}
+
+func (l *limits) pageSize(method string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.page[method]
 }
 
 func (l *limits) learnSpan(method string, n uint64) {
@@ -88,6 +114,9 @@ func (l *limits) split(method string, q rangeQuery) []rangeQuery {
 // rejects as inconsistent (wrapping errInconsistent) is asked again, with
 // backoff, up to the retry limit. decode is called with each answered query
 // and its element's result, and must keep nothing from an answer it rejects.
+// For pagedMethods, an answer refused for its number of entries, with the
+// cap stated, is read in pages of that size (elem must send q.after and
+// q.page when q.page > 0): a full page asks for the next.
 func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery,
 	elem func(q rangeQuery) rpc.BatchElem, decode func(q rangeQuery, e rpc.BatchElem) error) error {
 	var pre []rangeQuery
@@ -97,8 +126,11 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 	qs = pre
 	for round := 0; len(qs) > 0; round++ {
 		elems := make([]rpc.BatchElem, len(qs))
-		for i, q := range qs {
-			elems[i] = elem(q)
+		for i := range qs {
+			if pagedMethods[method] && qs[i].after == 0 {
+				qs[i].page = s.limits.pageSize(method)
+			}
+			elems[i] = elem(qs[i])
 		}
 		if err := s.c.batch(ctx, elems); err != nil {
 			return fmt.Errorf("evm: %s [%d,%d]: %w", method, qs[0].from, qs[len(qs)-1].to, err)
@@ -113,6 +145,11 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 					h := len(q.addrs) / 2
 					s.limits.learnAddrs(method, len(q.addrs)-h)
 					next = append(next, rangeQuery{addrs: q.addrs[:h], from: q.from, to: q.to}, rangeQuery{addrs: q.addrs[h:], from: q.from, to: q.to})
+					continue
+				case tooLarge(e.Error) && pagedMethods[method] && q.page == 0 && statedResults(e.Error) > 0:
+					// The node caps its answers and says at how many: ask in pages.
+					s.limits.learnPage(method, statedResults(e.Error))
+					next = append(next, rangeQuery{addrs: q.addrs, from: q.from, to: q.to})
 					continue
 				case tooLarge(e.Error) && q.from < q.to:
 					if span, limit := statedSpan(e.Error); span > 0 && span <= q.to-q.from {
@@ -148,6 +185,9 @@ func (s *Source) splitRanges(ctx context.Context, method string, qs []rangeQuery
 					continue
 				}
 				return fmt.Errorf("evm: %s [%d,%d]: %w", method, q.from, q.to, err)
+			}
+			if q.page > 0 && reflect.ValueOf(e.Result).Elem().Len() >= q.page {
+				next = append(next, rangeQuery{addrs: q.addrs, from: q.from, to: q.to, after: q.after + q.page, page: q.page})
 			}
 		}
 		if reask > 0 {
@@ -209,6 +249,19 @@ func statedSpan(err error) (uint64, bool) {
 		return l.Span(), l.Form.Kind == providers.Range
 	}
 	return 0, false
+}
+
+// statedResults is the most entries per answer a node's refusal states, 0
+// when it states none.
+func statedResults(err error) int {
+	var re rpc.Error
+	if !errors.As(err, &re) {
+		return 0
+	}
+	if l, ok := providers.Parse(errText(re)); ok && (l.Form.Kind == providers.Results || l.Form.Kind == providers.Suggest) {
+		return int(l.Max)
+	}
+	return 0
 }
 
 // tooManyAddresses reports whether the node refused an OR-list for its

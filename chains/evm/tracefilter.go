@@ -13,7 +13,8 @@ import (
 
 // traceFilter asks trace_filter for the value traces sent (fromAddress) or
 // received (toAddress) by addrs: one request per OR-list for the window,
-// split like eth_getLogs when the node refuses the size.
+// split like eth_getLogs when the node refuses the size, or read in pages
+// (after / count) when the node caps its answers and says at how many.
 func (s *Source) traceFilter(ctx context.Context, dir tracer.Direction, addrs []common.Address, w tracer.BlockRange) ([]tracer.Transfer, error) {
 	side := "fromAddress"
 	if dir == tracer.Incoming {
@@ -26,11 +27,15 @@ func (s *Source) traceFilter(ctx context.Context, dir tracer.Direction, addrs []
 	var out []tracer.Transfer
 	err := s.splitRanges(ctx, "trace_filter", qs,
 		func(q rangeQuery) rpc.BatchElem {
-			return rpc.BatchElem{Method: "trace_filter", Args: []any{map[string]any{
+			f := map[string]any{
 				"fromBlock": hexutil.Uint64(q.from),
 				"toBlock":   hexutil.Uint64(q.to),
 				side:        q.addrs,
-			}}, Result: new([]parityTrace)}
+			}
+			if q.page > 0 {
+				f["after"], f["count"] = q.after, q.page
+			}
+			return rpc.BatchElem{Method: "trace_filter", Args: []any{f}, Result: new([]parityTrace)}
 		},
 		func(q rangeQuery, e rpc.BatchElem) error {
 			traces := *e.Result.(*[]parityTrace)

@@ -21,6 +21,10 @@ const (
 	Batch400Text Class = "batch-400-text" // HTTP 400, a plain-text body
 	Batch413HTML Class = "batch-413-html" // HTTP 413 from a proxy in front of the node, an HTML body
 	BatchShort   Class = "batch-short"    // only the first MaxBatch calls answered
+	// TraceCapped serves trace_filter answers of at most MaxResults traces:
+	// more without count is refused ("query returned more than N
+	// results"); after / count are served by the proxy.
+	TraceCapped Class = "trace-capped"
 )
 
 // batchRefusals are how the batch classes answer an oversized batch.
@@ -53,7 +57,7 @@ const rangeClassPrefix = "provider-"
 // Providers lists the provider classes: the batch classes, then one class
 // per limit form of chains/evm/providers.
 func Providers() []Class {
-	out := []Class{BatchObject, BatchErigon, Batch400Text, Batch413HTML, BatchShort}
+	out := []Class{BatchObject, BatchErigon, Batch400Text, Batch413HTML, BatchShort, TraceCapped}
 	for _, f := range providers.Forms {
 		if f.Kind != providers.Batch {
 			out = append(out, Class(rangeClassPrefix+f.Name))
@@ -160,4 +164,49 @@ func writeStatus(w http.ResponseWriter, status int, body []byte) {
 		w.WriteHeader(status)
 	}
 	w.Write(body)
+}
+
+// page is a trace_filter call's after / count.
+type page struct{ after, count int }
+
+// takePage removes after / count from a trace_filter call when TraceCapped
+// is on (the proxy serves them, whatever the upstream does with them).
+func (p *Proxy) takePage(c *call) (page, bool) {
+	if !p.on[TraceCapped] || c.Method != "trace_filter" {
+		return page{}, false
+	}
+	var ps []map[string]json.RawMessage
+	if json.Unmarshal(c.Params, &ps) != nil || len(ps) == 0 {
+		return page{}, false
+	}
+	var pg page
+	json.Unmarshal(ps[0]["after"], &pg.after)
+	json.Unmarshal(ps[0]["count"], &pg.count)
+	delete(ps[0], "after")
+	delete(ps[0], "count")
+	c.Params, _ = json.Marshal(ps)
+	return pg, true
+}
+
+// capTraces applies TraceCapped to a trace_filter answer.
+func (p *Proxy) capTraces(c call, a call, pg page) call {
+	if a.Error != nil {
+		return a
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(a.Result, &items) != nil {
+		return a
+	}
+	if pg.count == 0 {
+		if len(items) <= p.opts.MaxResults {
+			return a
+		}
+		p.count(TraceCapped)
+		f := providers.ByName("geth-results")
+		return call{JSONRPC: "2.0", ID: c.ID, Error: rpcError(f.Code, f.Message(uint64(p.opts.MaxResults), uint64(len(items)), 0, 0))}
+	}
+	items = items[min(pg.after, len(items)):]
+	items = items[:min(pg.count, p.opts.MaxResults, len(items))]
+	a.Result, _ = json.Marshal(items)
+	return a
 }

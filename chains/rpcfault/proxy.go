@@ -378,7 +378,11 @@ func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, int,
 	status := 0
 	var ask []call
 	var askIdx []int
+	pages := map[int]page{}
 	for i, c := range calls {
+		if pg, ok := p.takePage(&c); ok {
+			pages[i] = pg
+		}
 		if a, st, ok := p.providerRange(c); ok {
 			answers[i], status = a, max(status, st)
 			continue
@@ -438,6 +442,9 @@ func (p *Proxy) forward(r *http.Request, calls []call, batch bool) ([]call, int,
 	for i, c := range calls {
 		if a, st, ok := p.providerResults(c, answers[i]); ok {
 			answers[i], status = a, max(status, st)
+		}
+		if pg, ok := pages[i]; ok {
+			answers[i] = p.capTraces(c, answers[i], pg)
 		}
 	}
 	if p.on[TooManyResults] {

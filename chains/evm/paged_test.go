@@ -1,0 +1,65 @@
+package evm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/flowtrace/flowtrace/chains/rpcfault"
+	"github.com/flowtrace/flowtrace/fixtures/synthnode"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// A node that caps trace_filter answers and says at how many is read page
+// by page (after / count) to the end: the same transfers as from a node
+// without the cap.
+func TestTraceFilterPaged(t *testing.T) {
+	ctx := context.Background()
+	g := synthnode.Generate(synthnode.Config{Seed: 5, Addresses: 200, Hops: 4})
+	srv, err := synthnode.Start(g, synthnode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	p, err := rpcfault.Start(rpcfault.Options{Upstream: srv.URL(), Classes: []rpcfault.Class{rpcfault.TraceCapped}, MaxResults: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var frontier []tracer.Address
+	for _, a := range append(slices.Clone(g.Seeds), g.Stolen...) {
+		frontier = append(frontier, tracer.Address(a.Hex()))
+	}
+	q := tracer.TransferQuery{Direction: tracer.Outgoing, Addresses: frontier, Window: tracer.BlockRange{From: g.From, To: g.To}}
+	read := func(url string) []string {
+		src, err := Dial(ctx, url, Options{Chain: "dev", Native: NativeTraceFilter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		ts, err := src.Transfers(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range ts {
+			if x.Kind == tracer.KindNative {
+				out = append(out, fmt.Sprintf("%s %s %s %s %v", x.TxHash, x.From, x.To, x.Amount, x.TraceAddress))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want, got := read(srv.URL()), read(p.URL())
+	if len(want) < 10 {
+		t.Fatalf("only %d native transfers in the flow", len(want))
+	}
+	if p.Counts()[rpcfault.TraceCapped] == 0 {
+		t.Errorf("no answer was capped in %d requests", p.Requests())
+	}
+	if !slices.Equal(want, got) {
+		t.Errorf("through the cap: %d native transfers, want %d", len(got), len(want))
+	}
+	t.Logf("%d native transfers; %d requests through the cap", len(want), p.Requests())
+}
