@@ -55,9 +55,9 @@ e2e: build
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures' -update
 
-#? bench: measure round trips, latency, scale, exports and the cache against their bounds; prints one table, writes out/bench.json
+#? bench: measure round trips, latency, scale, exports, rendering and the cache against their bounds; prints one table, writes out/bench.json
 .PHONY: bench
-bench:
+bench: build
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --out out/bench.json
 

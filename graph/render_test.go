@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestRenderSVG(t *testing.T) {
 	needGraphviz(t, "dot")
 	dir := t.TempDir()
 	svgPath := filepath.Join(dir, "graph.svg")
-	if err := RenderSVG(context.Background(), "testdata/sample.dot.golden", svgPath); err != nil {
+	if _, err := RenderSVG(context.Background(), "testdata/sample.dot.golden", svgPath, 0); err != nil {
 		t.Fatal(err)
 	}
 	svg, err := os.ReadFile(svgPath)
@@ -110,7 +111,7 @@ func TestRenderSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "bad.svg")
-	if err := RenderSVG(context.Background(), bad, out); err == nil || !strings.Contains(err.Error(), "dot -Tsvg") {
+	if _, err := RenderSVG(context.Background(), bad, out, 0); err == nil || !strings.Contains(err.Error(), "dot -Tsvg") {
 		t.Errorf("RenderSVG(broken) = %v, want a dot -Tsvg error", err)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
@@ -128,14 +129,14 @@ func TestRenderSVGLargeUsesSFDP(t *testing.T) {
 	if err := WriteDOT(&b, f, DOTOptions{Full: true}); err != nil {
 		t.Fatal(err)
 	}
-	if got := layoutProgram(b.Bytes()); got != "sfdp" {
+	if got := layoutProgram(len(dotNodeLine.FindAll(b.Bytes(), -1))); got != "sfdp" {
 		t.Fatalf("layoutProgram(%d nodes) = %s, want sfdp", len(f.Nodes()), got)
 	}
 	b.Reset()
 	if err := WriteDOT(&b, f, DOTOptions{}); err != nil { // collapsed: a handful of nodes
 		t.Fatal(err)
 	}
-	if got := layoutProgram(b.Bytes()); got != "dot" {
+	if got := layoutProgram(len(dotNodeLine.FindAll(b.Bytes(), -1))); got != "dot" {
 		t.Fatalf("layoutProgram(collapsed) = %s, want dot", got)
 	}
 	dir := t.TempDir()
@@ -145,18 +146,70 @@ func TestRenderSVGLargeUsesSFDP(t *testing.T) {
 	if err := os.WriteFile(dotPath, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderSVG(context.Background(), dotPath, filepath.Join(dir, "graph.svg")); err != nil {
-		t.Fatal(err)
+	r, err := RenderSVG(context.Background(), dotPath, filepath.Join(dir, "graph.svg"), 0)
+	if err != nil || r.Program != "sfdp" || r.Nodes <= SFDPOver {
+		t.Fatalf("RenderSVG = %+v, %v; want sfdp on over %d nodes", r, err, SFDPOver)
 	}
 }
 
 func TestRenderSVGWithoutGraphviz(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	err := RenderSVG(context.Background(), "testdata/sample.dot.golden", filepath.Join(t.TempDir(), "g.svg"))
+	_, err := RenderSVG(context.Background(), "testdata/sample.dot.golden", filepath.Join(t.TempDir(), "g.svg"), 0)
 	if !errors.Is(err, ErrNoGraphviz) {
 		t.Fatalf("RenderSVG without graphviz = %v, want ErrNoGraphviz", err)
 	}
-	if err := RenderSVG(context.Background(), "testdata/missing.dot", "x.svg"); err == nil || errors.Is(err, ErrNoGraphviz) {
+	if _, err := RenderSVG(context.Background(), "testdata/missing.dot", "x.svg", 0); err == nil || errors.Is(err, ErrNoGraphviz) {
 		t.Errorf("RenderSVG(missing file) = %v, want a read error", err)
+	}
+}
+
+// A layout program that does not finish is killed at the time limit, and
+// no graph.svg is left behind. The fake dot never ends, so the limit hits
+// however fast the machine is.
+func TestRenderSVGTimeLimitKillsTheLayout(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "dot"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := t.TempDir()
+	svg := filepath.Join(dir, "graph.svg")
+	r, err := RenderSVG(context.Background(), "testdata/sample.dot.golden", svg, 10*time.Millisecond)
+	if !errors.Is(err, ErrRenderTimeout) {
+		t.Fatalf("RenderSVG = %v, want ErrRenderTimeout", err)
+	}
+	if r.Program != "dot" || r.Nodes == 0 {
+		t.Errorf("Render = %+v, want dot and the node count", r)
+	}
+	if got := r.Command("g.dot", "g.svg"); got != "dot -Tsvg g.dot -o g.svg" {
+		t.Errorf("Command = %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a killed layout left %v", entries)
+	}
+}
+
+// A drawing laid out by sfdp carries the edge amounts as tooltips, not labels
+// (labels make sfdp several times slower); a small one keeps its labels.
+func TestWriteDOTLargeDrawingMovesAmountsToTooltips(t *testing.T) {
+	for _, c := range []struct {
+		n     int
+		label bool
+	}{{5, true}, {SFDPOver + 10, false}} {
+		f, err := Build(fanoutTrace(c.n), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := WriteDOT(&b, f, DOTOptions{Full: true}); err != nil {
+			t.Fatal(err)
+		}
+		edge := regexp.MustCompile(`(?m)^\s*n[0-9]+->n[0-9]+\[(.*)\];$`).FindSubmatch(b.Bytes())
+		if edge == nil {
+			t.Fatalf("%d nodes: no edge in\n%s", c.n, b.String())
+		}
+		if got := bytes.Contains(edge[1], []byte("label=")); got != c.label || !bytes.Contains(edge[1], []byte(" tx)")) {
+			t.Errorf("%d nodes: edge attributes %s, want label %v and the amount", c.n, edge[1], c.label)
+		}
 	}
 }

@@ -1,7 +1,8 @@
 // Command flowtrace-bench measures a trace against its physical limit, the
 // node's round trips: requests and round trips per hop as the frontier
 // grows, wall time at 50 ms per round trip against hops x dependent rounds,
-// time and memory of a 100,000-address trace, export times, and the hop
+// time and memory of a 100,000-address trace, export times, the writing of
+// every output of a 3,000-address trace (graph.svg included), and the hop
 // cache cold and warm. It prints one table and writes it as JSON.
 //
 // It runs against fixtures/synthnode (generated flows) and the in-process
@@ -34,6 +35,7 @@ type options struct {
 	scale     int  // addresses of the scale trace
 	quick     bool // small sizes (tests)
 	child     string
+	render    int // only the render row, on a trace of this many addresses
 
 	batchCases   int
 	batchWorkers string
@@ -76,17 +78,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.latencyMS, "latency", 50, "added latency per HTTP round trip, in ms, for the latency rows")
 	fs.IntVar(&o.scale, "scale", 100_000, "addresses of the scale trace (3 transfers each)")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes: a smoke run of every row")
+	fs.IntVar(&o.render, "render", 0, "instead of the table: measure only the writing of every output of a trace of this many addresses")
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
 	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")
 	fs.StringVar(&o.batchWorkers, "batch-workers", "1,2,4", "worker process counts of the batch measurement")
 	fs.DurationVar(&o.batchLatency, "batch-latency", 20*time.Millisecond, "added latency per round trip of the batch measurement")
 	fs.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis for the batch queue and cache (no ?prefix)")
-	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch measurement runs")
+	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch and render measurements run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if o.batchCases > 0 {
 		return runBatchBench(ctx, o, stdout, stderr)
+	}
+	if o.render > 0 {
+		t := &Table{Started: time.Now()}
+		if err := renderRow(ctx, t, o.flowtrace, o.render); err != nil {
+			fmt.Fprintln(stderr, "flowtrace-bench:", err)
+			return 1
+		}
+		t.Elapsed = time.Since(t.Started)
+		t.Load, _ = os.ReadFile("/proc/loadavg")
+		t.print(stdout)
+		return 0
 	}
 	if o.child != "" {
 		if err := runChild(ctx, o.child, fs.Args(), stdout); err != nil {

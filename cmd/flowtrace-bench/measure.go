@@ -53,6 +53,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*Table, error) {
 			return nil, fmt.Errorf("scale %d: %w", n, err)
 		}
 	}
+	logf("render: all outputs of a 3,000-address trace with %s", o.flowtrace)
+	if err := renderRow(ctx, t, o.flowtrace, 3000); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
 	logf("cache")
 	if err := cacheRows(ctx, t, o, lat); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/renameio/v2"
 
@@ -16,10 +17,13 @@ import (
 )
 
 // writeOutputs writes graph.json, graph.dot, transfers.csv and report.md into
-// dir, and graph.svg when Graphviz is installed. Every file is written whole
-// to a temporary name and renamed into place, so a crash or Ctrl-C never
-// leaves a half-written output. It returns the paths written.
-func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.Meta, dotOpts graph.DOTOptions, logf func(string, ...any)) ([]string, error) {
+// dir, then graph.svg when Graphviz is installed and lays it out within
+// renderTimeout (<= 0: no graph.svg). Every file is written whole to a
+// temporary name and renamed into place, so a crash or Ctrl-C never leaves a
+// half-written output; a graph.svg that could not be made is left out with
+// one line saying how to render it. It returns the paths written.
+func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.Meta, dotOpts graph.DOTOptions, renderTimeout time.Duration, logf func(string, ...any)) ([]string, error) {
+	began := time.Now()
 	flow, err := graph.Build(t, graph.Options{})
 	if err != nil {
 		return nil, err
@@ -49,16 +53,41 @@ func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.M
 		}
 		paths = append(paths, p)
 	}
-	svg := filepath.Join(dir, "graph.svg")
-	switch err := graph.RenderSVG(ctx, filepath.Join(dir, "graph.dot"), svg); {
-	case err == nil:
+	svg, note := writeSVG(ctx, filepath.Join(dir, "graph.dot"), filepath.Join(dir, "graph.svg"), renderTimeout, logf)
+	if svg != "" {
 		paths = append(paths, svg)
-	case errors.Is(err, graph.ErrNoGraphviz):
-		logf("output: Graphviz is not installed: wrote graph.dot but no graph.svg (apt-get install graphviz)")
-	default:
-		logf("output: rendering graph.svg: %v", err)
 	}
+	logf("output: wrote %d files in %s%s", len(paths), time.Since(began).Round(time.Millisecond), note)
 	return paths, nil
+}
+
+// writeSVG renders graph.svg within timeout. It returns its path, or "" when
+// it was left out (a stale graph.svg of an earlier run is removed, so that
+// the folder never shows another trace's picture), and a note on how it was
+// laid out for the closing line.
+func writeSVG(ctx context.Context, dotPath, svgPath string, timeout time.Duration, logf func(string, ...any)) (string, string) {
+	r, err := graph.Render{}, error(nil)
+	if timeout > 0 {
+		r, err = graph.RenderSVG(ctx, dotPath, svgPath, timeout)
+		if err == nil {
+			return svgPath, fmt.Sprintf("; graph.svg laid out by %s (%d nodes) in %s", r.Program, r.Nodes, r.Elapsed.Round(time.Millisecond))
+		}
+	}
+	if rmErr := os.Remove(svgPath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+		logf("output: removing the stale %s: %v", svgPath, rmErr)
+	}
+	switch {
+	case timeout <= 0:
+		logf("output: graph.svg left out (--render-timeout 0); render it with: dot -Tsvg %s -o %s (sfdp for big graphs)", dotPath, svgPath)
+	case errors.Is(err, graph.ErrNoGraphviz):
+		logf("output: Graphviz is not installed: wrote graph.dot but no graph.svg (apt-get install graphviz, then: %s)", r.Command(dotPath, svgPath))
+	case errors.Is(err, graph.ErrRenderTimeout):
+		logf("output: graph.svg left out: %s did not lay out %d nodes in %s (--render-timeout); render it with: %s",
+			r.Program, r.Nodes, timeout, r.Command(dotPath, svgPath))
+	default:
+		logf("output: graph.svg left out: %v", err)
+	}
+	return "", ""
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames it.

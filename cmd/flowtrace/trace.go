@@ -49,6 +49,7 @@ type traceOptions struct {
 	out      string
 	caseName string
 	full     bool
+	render   time.Duration
 	quiet    bool
 	cache    cacheFlags
 }
@@ -112,8 +113,9 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.StringVarP(&o.out, "out", "o", "out/trace", "output directory")
 	f.StringVar(&o.caseName, "case", "", "case name written in the outputs (default: the first seed)")
 	f.BoolVar(&o.full, "full", false, "draw every address: do not collapse wide fan-outs in graph.dot")
+	f.DurationVar(&o.render, "render-timeout", graph.DefaultRenderTimeout, "give up graph.svg after this long, written last (0: leave it out); the other outputs never wait for it")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
-	group(cmd, "Output", "out", "case", "full", "quiet")
+	group(cmd, "Output", "out", "case", "full", "render-timeout", "quiet")
 
 	o.cache.register(cmd)
 
@@ -178,6 +180,9 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	}
 	if o.timeout <= 0 || o.maxResponseMB <= 0 {
 		return nil, usageErr("--request-timeout and --max-response-mb must be above 0")
+	}
+	if o.render < 0 {
+		return nil, usageErr("--render-timeout %s: give a duration like 8s, or 0 to leave graph.svg out", o.render)
 	}
 	if r.cache, err = o.cache.resolve(o.record != "", o.replay != ""); err != nil {
 		return nil, err
@@ -293,7 +298,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		return withCode(exitError, err)
 	}
 	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window)}
-	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, logf)
+	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, o.render, logf)
 	if err != nil {
 		return withCode(exitError, err)
 	}
