@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type traceOptions struct {
 	rpcURLs   []string
 	chain     string
 	seeds     []string
+	theftTxs  []string
 	fromBlock string
 	toBlock   string
 
@@ -82,13 +84,14 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 func (o *traceOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&o.seeds, "seed", nil, "seed addresses of the theft (comma-separated or repeated)")
+	f.StringSliceVar(&o.theftTxs, "theft-tx", nil, "hashes of the theft's transactions: the stolen value is exactly what they moved to the seeds (comma-separated or repeated)")
 	f.StringVar(&o.chain, "chain", "ethereum", "chain: "+chainNames())
 	f.StringVar(&o.fromBlock, "from-block", "", "first block of the window: at or before the theft (required)")
 	f.StringVar(&o.toBlock, "to-block", "latest", "last block of the window: a number or latest")
 	f.StringVar(&o.minValue, "min-value", "0.1%", "smallest tainted amount followed: whole units (0.5) or a share of the stolen amount (0.1%)")
 	f.StringArrayVar(&o.labelFiles, "labels", nil, "label file: CSV chain,address,label,category,source or TagPack .yaml; repeatable, later files win over earlier ones and the bundled registry")
 	f.BoolVar(&o.noBundled, "no-bundled-labels", false, "do not load the bundled registry of known Ethereum entities")
-	group(cmd, "What to trace", "seed", "chain", "from-block", "to-block", "min-value", "labels", "no-bundled-labels")
+	group(cmd, "What to trace", "seed", "theft-tx", "chain", "from-block", "to-block", "min-value", "labels", "no-bundled-labels")
 
 	f.IntVar(&o.depth, "depth", 10, "hops to follow from the seeds")
 	f.IntVar(&o.maxAddresses, "max-addresses", 10000, "stop after this many addresses (0 = no limit)")
@@ -127,6 +130,7 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 type traceRequest struct {
 	chain     chainSpec
 	seeds     []tracer.Address
+	theftTxs  []string // lower-case 0x + 64 hex
 	from      uint64
 	to        uint64 // 0 with toLatest
 	toLatest  bool
@@ -151,6 +155,12 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 			return nil, usageErr("--seed: %v", err)
 		}
 		r.seeds = append(r.seeds, a)
+	}
+	for _, h := range o.theftTxs {
+		if !txHash.MatchString(h) {
+			return nil, usageErr("--theft-tx %q is not a transaction hash: want 0x and 64 hex digits, comma-separated for several", h)
+		}
+		r.theftTxs = append(r.theftTxs, strings.ToLower(h))
 	}
 	if o.fromBlock == "" {
 		return nil, usageErr("--from-block is required: give the block of the theft, or one just before it")
@@ -279,7 +289,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	trace, err := tracer.Walk(ctx, traced, tracer.Options{
 		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
-		Labels: reg, Progress: func(l tracer.LevelStats) {
+		TheftTxs: req.theftTxs, Labels: reg, Progress: func(l tracer.LevelStats) {
 			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
 				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
 				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond))
@@ -370,13 +380,20 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 	for _, s := range r.seeds {
 		seeds = append(seeds, string(s))
 	}
-	return map[string]string{
+	p := map[string]string{
 		"chain": r.chain.name, "seeds": strings.Join(seeds, ","),
 		"from_block": strconv.FormatUint(w.From, 10), "to_block": strconv.FormatUint(w.To, 10),
 		"depth": strconv.Itoa(o.depth), "min_value": o.minValue, "max_addresses": strconv.Itoa(o.maxAddresses),
 		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts),
 	}
+	if len(r.theftTxs) > 0 {
+		p["theft_txs"] = strings.Join(r.theftTxs, ",")
+	}
+	return p
 }
+
+// txHash is a transaction hash as --theft-tx takes it.
+var txHash = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
 
 // exitFor maps how a trace stopped to the exit code.
 func exitFor(r tracer.StopReason) error {
