@@ -19,6 +19,15 @@ func TestRoundsBound(t *testing.T) {
 	}
 }
 
+func TestLimitedRounds(t *testing.T) {
+	tr := &tracer.Trace{Levels: []tracer.LevelStats{{Level: 0, Usage: tracer.Usage{Requests: 10}},
+		{Level: 1, NewAddresses: 3, Usage: tracer.Usage{Requests: 900}}, {Level: 2, Usage: tracer.Usage{Requests: 50}}}}
+	// probe, then 2, 1 + 3 waves of 400, 1.
+	if got := limitedRounds(tr, 400); got != 1+2+4+1 {
+		t.Errorf("limitedRounds = %d, want 8", got)
+	}
+}
+
 func TestPeakRSS(t *testing.T) {
 	b, err := peakRSS()
 	if err != nil || b < 1<<20 {

@@ -43,6 +43,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*Table, error) {
 	if err := latencySynthetic(ctx, t, o, lat); err != nil {
 		return nil, fmt.Errorf("latency, synthetic: %w", err)
 	}
+	logf("latency: 6-hop synthetic trace behind provider limits at %s", lat)
+	if err := latencyProviders(ctx, t, o, lat); err != nil {
+		return nil, fmt.Errorf("latency, provider limits: %w", err)
+	}
 	sizes := []int{o.scale / 10, o.scale}
 	if o.quick {
 		sizes = []int{1000, 3000}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/chains/evm/providers"
+	"github.com/flowtrace/flowtrace/fixtures/synthnode"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// providerNode is a node with a provider's limits and words: batches of at
+// most 100 (refused with one error object), log and trace ranges of at most
+// 10,000 blocks (refused in QuickNode's words), answers of at most 10,000
+// entries.
+func providerNode(lat time.Duration) synthnode.Options {
+	return synthnode.Options{Latency: lat, MaxAddresses: 1000, BatchLimit: 100, MaxRange: 10_000, MaxResults: 10_000,
+		Refusals: &synthnode.Refusals{Batch: providers.ByName("geth-batch"), Range: providers.ByName("quicknode-range")}}
+}
+
+// maxConcurrent is the round trips in flight per endpoint (evm's default).
+const maxConcurrent = 4
+
+// latencyProviders traces the 6-hop synthetic flow spread one transaction
+// per block (a window wider than the range limit) on a node behind
+// provider-like limits with lat per round trip, against limitedRounds plus
+// one round per limit learned from its refusal.
+func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duration) error {
+	n := 3000
+	if o.quick {
+		n = 300
+	}
+	g := synthnode.Generate(synthnode.Config{Seed: 21, Addresses: n, Transfers: 4 * n, Hops: 6, TxPerBlock: 1})
+	opts := providerNode(lat)
+	srv, err := synthnode.Start(g, opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	tr, wall, err := traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
+	if err == nil {
+		err = exact(tr, g)
+	}
+	if err != nil {
+		return err
+	}
+	learned := 1 // the batch limit
+	if g.To-g.From+1 > opts.MaxRange {
+		learned++
+	}
+	rounds := limitedRounds(tr, opts.BatchLimit*maxConcurrent)
+	bound := time.Duration(rounds+learned) * lat
+	rt := srv.Stats().RoundTrips
+	ideal := (tr.Stats.Requests + int64(opts.BatchLimit) - 1) / int64(opts.BatchLimit)
+	t.add(Row{
+		Section:  "latency",
+		Name:     fmt.Sprintf("6-hop synthetic, %d addresses over %d blocks, provider limits (batch 100, 10,000 blocks, 10,000 results)", n, g.To-g.From+1),
+		Measured: fmt.Sprintf("%s, %d hops, %d req / %d HTTP (>= %d at 100 per batch)", ms(wall), hops(tr), tr.Stats.Requests, rt, ideal),
+		Bound:    fmt.Sprintf("%s (%d rounds + %d to learn the limits, x %s); target <= 1.5x", ms(bound), rounds, learned, lat),
+		Verdict:  verdict(float64(wall) <= 1.5*float64(bound)) + fmt.Sprintf(" (%.2fx)", float64(wall)/float64(bound)),
+		Figures: map[string]float64{"wall_ms": msf(wall), "bound_ms": msf(bound), "hops": float64(hops(tr)),
+			"requests": float64(tr.Stats.Requests), "round_trips": float64(rt), "round_trips_min": float64(ideal)},
+	})
+	return nil
+}
+
+// limitedRounds is roundsBound when a round carries at most perRound
+// requests (the batch limit times the round trips in flight): a level's
+// last dependent round (the descriptions, the bulk of its requests) takes
+// as many waves as its requests need.
+func limitedRounds(tr *tracer.Trace, perRound int) int {
+	n := 1 // the probe
+	for i, l := range tr.Levels {
+		dep := 2 // inflows (or transfers), then descriptions
+		if i > 0 && l.NewAddresses == 0 {
+			dep = 1
+		}
+		waves := int((l.Usage.Requests + int64(perRound) - 1) / int64(perRound))
+		n += dep - 1 + max(1, waves)
+	}
+	return n
+}
