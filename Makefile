@@ -53,7 +53,7 @@ e2e: build
 #? fixtures: re-record fixtures/*/ from the in-process dev node (rpc.replay, truth.json, want.*)
 .PHONY: fixtures
 fixtures:
-	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures' -update
+	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures|TestTransfersFixture' -update
 
 #? bench: measure round trips, latency, scale, exports, rendering and the cache against their bounds; prints one table, writes out/bench.json
 .PHONY: bench

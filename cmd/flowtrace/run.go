@@ -72,6 +72,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newTraceCmd(stdout, stderr), newBatchCmd(stdout, stderr), newWorkerCmd(stdout, stderr))
-	root.AddCommand(newCacheCmd(stdout, stderr))
+	root.AddCommand(newCacheCmd(stdout, stderr), newTransfersCmd(stdout, stderr))
 	return root
 }
