@@ -22,6 +22,10 @@ type Meta struct {
 	Params map[string]string
 	// ZeroElapsed writes elapsed times as 0, for golden and replay comparisons.
 	ZeroElapsed bool
+	// Tokens recognises genuine tokens: the report's headline shows native
+	// value and recognised tokens, and folds the other tokens (spam,
+	// look-alikes, unknown contracts) below. Nil shows every asset alike.
+	Tokens tracer.TokenRegistry
 }
 
 func (m Meta) elapsedMS(d time.Duration) int64 {

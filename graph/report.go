@@ -44,16 +44,20 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		p("- %s: %s\n", mdText(k), mdText(meta.Params[k]))
 	}
 
+	head, others := f.headlineAssets(meta)
 	p("\n## Stolen value\n\n")
 	t := &mdTable{}
 	t.row("asset", "symbol", "stolen", "base units")
-	for _, a := range f.Summary {
+	for _, a := range head {
 		t.row(string(a.Asset), a.Symbol, FormatAmount(a.Stolen, a.Decimal), amountString(a.Stolen))
+	}
+	if len(others) > 0 {
+		t.row(fmt.Sprintf("%d other tokens", len(others)), "not recognised", "see below", "")
 	}
 	t.write(b, "No stolen value was recorded.")
 
 	p("\n## Value accounting\n")
-	for _, a := range f.Summary {
+	for _, a := range head {
 		p("\n### %s (%s)\n\n", mdText(a.Symbol), mdText(string(a.Asset)))
 		if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
 			p("Stolen %s %s, and %s %s bought with stolen value (followed swaps); shares are of the sum.\n\n",
@@ -73,19 +77,29 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		}
 		t.write(b, "No accounting.")
 	}
+	if len(others) > 0 {
+		p("\n### Other tokens (not recognised)\n\nTokens that are not native value and not in the token registry or a label file: " +
+			"spam airdrops, look-alikes and unknown contracts. Their amounts are listed here only; graph.json holds their accounting.\n\n")
+		t := &mdTable{}
+		t.row("asset", "symbol", "amount")
+		for _, a := range others {
+			t.row(string(a.Asset), a.Symbol, FormatAmount(a.Stolen, a.Decimal))
+		}
+		t.write(b, "")
+	}
 	if len(f.Patterns) > 0 {
 		f.writePatterns(b)
 	}
 
 	p("\n## Top endpoints\n\n### Terminals (value received)\n\n")
-	f.endpointTable(func(n *Node) map[tracer.Asset]*big.Int {
+	f.endpointTable(meta, func(n *Node) map[tracer.Asset]*big.Int {
 		if n.Stop != tracer.NodeTerminal {
 			return nil
 		}
 		return n.Received
 	}, "received").write(b, "No terminal was reached.")
 	p("\n### Largest holders (value still held)\n\n")
-	f.endpointTable(func(n *Node) map[tracer.Asset]*big.Int { return n.Held }, "held").write(b, "No address holds traced value.")
+	f.endpointTable(meta, func(n *Node) map[tracer.Asset]*big.Int { return n.Held }, "held").write(b, "No address holds traced value.")
 
 	p("\n## Not followed\n\n")
 	t = &mdTable{}
@@ -97,12 +111,10 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 	}
 	t.write(b, "Every address reached was followed or is a terminal.")
 	p("\n### Skipped transfers and addresses\n\n")
-	t = &mdTable{}
-	t.row("address", "tx", "reason")
-	for _, s := range f.Skipped {
-		t.row(string(s.Address), s.TxHash, s.Reason)
+	if len(f.Skipped) > 0 {
+		p("By reason; graph.json (`skipped`) lists each one.\n\n")
 	}
-	t.write(b, "Nothing was skipped.")
+	f.skippedTable().write(b, "Nothing was skipped.")
 
 	p("\n## Stats\n\n")
 	t = &mdTable{}
@@ -129,38 +141,149 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 	return nil
 }
 
-// endpointTable lists, per asset, the nodes with the largest amounts of pick.
-func (f *Flow) endpointTable(pick func(*Node) map[tracer.Asset]*big.Int, what string) *mdTable {
+// endpointTable lists the addresses with the largest amounts of pick, one
+// row per address: ranked by the largest share of an asset's stolen value
+// they hold, headline assets before the others, amounts in asset order
+// (other tokens counted, not listed).
+func (f *Flow) endpointTable(meta Meta, pick func(*Node) map[tracer.Asset]*big.Int, what string) *mdTable {
+	headline := f.headlineSet(meta)
 	type row struct {
-		n *Node
-		a tracer.Asset
-		v *big.Int
+		n         *Node
+		head      bool     // holds a headline asset
+		share     *big.Rat // largest share of an asset's stolen value
+		amounts   []string
+		otherToks int
 	}
 	var rows []row
 	for _, n := range f.nodes {
-		for a, v := range pick(n) {
-			if v != nil && v.Sign() > 0 {
-				rows = append(rows, row{n, a, v})
+		m := pick(n)
+		r := row{n: n, share: new(big.Rat)}
+		for _, a := range slices.SortedFunc(maps.Keys(m), compareAssets) {
+			v := m[a]
+			if v == nil || v.Sign() <= 0 {
+				continue
 			}
+			if !headline[a] {
+				r.otherToks++
+				continue
+			}
+			r.head = true
+			r.amounts = append(r.amounts, f.amountText(a, v))
+			if base := f.stolenBase(a); base.Sign() > 0 {
+				if sh := new(big.Rat).SetFrac(v, base); sh.Cmp(r.share) > 0 {
+					r.share = sh
+				}
+			}
+		}
+		if r.head || r.otherToks > 0 {
+			rows = append(rows, r)
 		}
 	}
 	slices.SortFunc(rows, func(x, y row) int {
-		return cmp.Or(compareAssets(x.a, y.a), y.v.Cmp(x.v), strings.Compare(x.n.ID, y.n.ID))
+		if x.head != y.head {
+			if x.head {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(y.share.Cmp(x.share), strings.Compare(x.n.ID, y.n.ID))
 	})
 	t := &mdTable{}
 	t.row("address", "category", "label", "depth", what)
-	perAsset := map[tracer.Asset]int{}
-	for _, r := range rows {
-		if perAsset[r.a]++; perAsset[r.a] > topEndpoints {
-			continue
+	for i, r := range rows {
+		if i == topEndpoints {
+			t.row(fmt.Sprintf("… and %d more addresses", len(rows)-i), "", "", "", "")
+			break
+		}
+		amounts := r.amounts
+		if r.otherToks > 0 {
+			amounts = append(amounts, fmt.Sprintf("%d other tokens", r.otherToks))
 		}
 		label, _ := r.n.PrimaryLabel()
-		t.row(string(r.n.Address), string(r.n.Category), label.Name, strconv.Itoa(r.n.Depth), f.amountText(r.a, r.v))
+		t.row(string(r.n.Address), string(r.n.Category), label.Name, strconv.Itoa(r.n.Depth), strings.Join(amounts, ", "))
 	}
-	for _, a := range slices.SortedFunc(maps.Keys(perAsset), compareAssets) {
-		if extra := perAsset[a] - topEndpoints; extra > 0 {
-			t.row(fmt.Sprintf("… and %d more (%s)", extra, f.Symbol(a)), "", "", "", "")
+	return t
+}
+
+// stolenBase is what an asset's shares are of: stolen plus bought with stolen value.
+func (f *Flow) stolenBase(a tracer.Asset) *big.Int {
+	for _, s := range f.Summary {
+		if s.Asset == a {
+			return accountedBase(s)
 		}
+	}
+	return new(big.Int)
+}
+
+// headlineAssets splits the summary into the assets the report leads with
+// (native value and recognised tokens; every asset when meta has no token
+// registry) and the other tokens.
+func (f *Flow) headlineAssets(meta Meta) (head, others []tracer.AssetSummary) {
+	set := f.headlineSet(meta)
+	for _, a := range f.Summary {
+		if set[a.Asset] {
+			head = append(head, a)
+		} else {
+			others = append(others, a)
+		}
+	}
+	return head, others
+}
+
+// headlineSet is the set of headline assets among those of the flow.
+func (f *Flow) headlineSet(meta Meta) map[tracer.Asset]bool {
+	set := map[tracer.Asset]bool{}
+	add := func(a tracer.Asset) {
+		set[a] = a == tracer.NativeAsset || meta.Tokens == nil || meta.Tokens.Recognised(f.Chain, tracer.Address(a))
+	}
+	for _, s := range f.Summary {
+		add(s.Asset)
+	}
+	for _, n := range f.nodes {
+		for a := range n.Held {
+			if _, ok := set[a]; !ok {
+				add(a)
+			}
+		}
+		for a := range n.Received {
+			if _, ok := set[a]; !ok {
+				add(a)
+			}
+		}
+	}
+	return set
+}
+
+// skippedTable counts the skipped transfers and addresses by reason, with
+// the first example of each.
+func (f *Flow) skippedTable() *mdTable {
+	type group struct {
+		reason       string
+		n            int
+		addrs        map[tracer.Address]bool
+		exAddr, exTx string
+	}
+	var groups []*group
+	byReason := map[string]*group{}
+	for _, s := range f.Skipped {
+		g := byReason[s.Reason]
+		if g == nil {
+			g = &group{reason: s.Reason, addrs: map[tracer.Address]bool{}, exAddr: string(s.Address), exTx: s.TxHash}
+			byReason[s.Reason] = g
+			groups = append(groups, g)
+		}
+		g.n++
+		g.addrs[s.Address] = true
+	}
+	slices.SortFunc(groups, func(a, b *group) int { return cmp.Or(b.n-a.n, strings.Compare(a.reason, b.reason)) })
+	t := &mdTable{}
+	t.row("reason", "skipped", "addresses", "example (address, tx)")
+	for _, g := range groups {
+		ex := g.exAddr
+		if g.exTx != "" {
+			ex += ", " + g.exTx
+		}
+		t.row(g.reason, strconv.Itoa(g.n), strconv.Itoa(len(g.addrs)), ex)
 	}
 	return t
 }

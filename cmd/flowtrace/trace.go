@@ -307,7 +307,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	if err := saveRecording(); err != nil {
 		return withCode(exitError, err)
 	}
-	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window)}
+	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window), Tokens: reg}
 	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, o.render, logf)
 	if err != nil {
 		return withCode(exitError, err)
