@@ -484,6 +484,9 @@ func transient(err error) bool {
 }
 
 func isRateLimitMsg(msg string) bool {
+	if l, ok := providers.Parse(msg); ok && l.Form.Kind == providers.Rate {
+		return true
+	}
 	m := strings.ToLower(msg)
 	return strings.Contains(m, "rate limit") || strings.Contains(m, "too many requests") ||
 		strings.Contains(m, "request rate exceeded") || strings.Contains(m, "rate exceeded")

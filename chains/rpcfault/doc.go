@@ -25,8 +25,10 @@
 // providers, from the table of chains/evm/providers: batches refused as a
 // whole with one error object (with a null id), Erigon's object, HTTP 400
 // with a plain-text body, HTTP 413 from a proxy, or answered in part; and
-// one class per range, suggested-range and result-count message of the
-// table, sent with its error code and, for a single call, its HTTP status.
+// one class per range, suggested-range, result-count and rate-limit message of the
+// table, sent with its error code and, for a single call, its HTTP status
+// (a rate-limit message answers the first sight of every request, with
+// HTTP 429).
 //
 // # Determinism
 //

@@ -59,7 +59,7 @@ const rangeClassPrefix = "provider-"
 func Providers() []Class {
 	out := []Class{BatchObject, BatchErigon, Batch400Text, Batch413HTML, BatchShort, TraceCapped}
 	for _, f := range providers.Forms {
-		if f.Kind != providers.Batch {
+		if f.Kind != providers.Batch { // batch forms are the batch classes' words
 			out = append(out, Class(rangeClassPrefix+f.Name))
 		}
 	}
@@ -137,6 +137,26 @@ func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok boo
 		return call{JSONRPC: "2.0", ID: c.ID, Error: rpcError(f.Code, msg)}, f.HTTP, true
 	}
 	return call{}, 0, false
+}
+
+// rateLimited answers the first sight of every request with the first
+// enabled rate form (HTTP 429 and the form's JSON-RPC error); it reports
+// whether it answered.
+func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, n int) bool {
+	if n > 0 {
+		return false
+	}
+	for _, class := range p.rangeClasses() {
+		f := rangeForm(class)
+		if f.Kind != providers.Rate {
+			continue
+		}
+		p.count(class)
+		body, _ := json.Marshal(call{JSONRPC: "2.0", ID: calls[0].ID, Error: rpcError(f.Code, f.Message(0, 0, 0, 0))})
+		writeStatus(w, f.HTTP, body)
+		return true
+	}
+	return false
 }
 
 // rangeClasses are the enabled range, suggest and results classes, in

@@ -229,6 +229,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p.rateLimited(w, calls, n) {
+		return
+	}
 
 	class := p.pick(key, n, calls)
 	switch class {

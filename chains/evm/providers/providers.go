@@ -23,6 +23,7 @@ const (
 	Suggest Kind = "suggest" // the node names a range that would work (From, To)
 	Results Kind = "results" // the entries of one answer; Max when stated
 	Batch   Kind = "batch"   // the calls of one batch; Max when stated
+	Rate    Kind = "rate"    // requests (or compute units) per second: back off and retry
 )
 
 // Form is one provider's wording of one limit.
@@ -115,6 +116,10 @@ var Forms = []*Form{
 		Template: "Exceeded maximum batch size {max}",
 		Example:  "Exceeded maximum batch size 100",
 		Source:   "https://github.com/AcalaNetwork/bodhi.js/pull/383"},
+	{Name: "alchemy-cups", Who: "Alchemy", Kind: Rate, Code: 429, HTTP: 429,
+		Template: "Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message. If not, check out https://docs.alchemy.com/reference/throughput",
+		Example:  "Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message. If not, check out https://docs.alchemy.com/reference/throughput",
+		Source:   "https://github.com/conduitxyz/node/issues/36"},
 }
 
 // Limit is what a message states.
