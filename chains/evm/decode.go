@@ -65,6 +65,47 @@ func logTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
 	return t, true
 }
 
+// Topics of a wrapped native coin's events (WETH9, see wrap.go).
+var (
+	depositTopic    = crypto.Keccak256Hash([]byte("Deposit(address,uint256)"))
+	withdrawalTopic = crypto.Keccak256Hash([]byte("Withdrawal(address,uint256)"))
+)
+
+// wrapTransfer decodes a wrapped native coin's Deposit(dst, wad) as wad of
+// the token sent by the contract to dst, and Withdrawal(src, wad) as wad
+// sent by src to the contract (annotated "wrap": deposit or withdrawal). The
+// caller checks that l comes from a wrapped-native contract: other
+// contracts' events of the same signature (Tornado's Deposit has other
+// fields) are not this.
+func wrapTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
+	if l.Removed || len(l.Topics) != 2 || len(l.Data) != 32 || l.Index > maxLogIndex {
+		return tracer.Transfer{}, false
+	}
+	party := addr(common.BytesToAddress(l.Topics[1].Bytes()))
+	t := tracer.Transfer{
+		Chain:       chain,
+		TxHash:      l.TxHash.Hex(),
+		BlockNumber: l.BlockNumber,
+		TxIndex:     l.TxIndex,
+		Seq:         logSeqBase + int(l.Index),
+		LogIndex:    int(l.Index),
+		Kind:        tracer.KindERC20,
+		Asset:       tracer.Asset(l.Address.Hex()),
+		Amount:      new(big.Int).SetBytes(l.Data),
+	}
+	switch l.Topics[0] {
+	case depositTopic:
+		t.From, t.To = addr(l.Address), party
+		t.Annotations = map[string]string{"wrap": "deposit"}
+	case withdrawalTopic:
+		t.From, t.To = party, addr(l.Address)
+		t.Annotations = map[string]string{"wrap": "withdrawal"}
+	default:
+		return tracer.Transfer{}, false
+	}
+	return t, true
+}
+
 // logsToTransfers decodes the Transfer events among logs.
 func logsToTransfers(chain string, logs []types.Log) []tracer.Transfer {
 	var out []tracer.Transfer

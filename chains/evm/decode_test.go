@@ -270,3 +270,34 @@ func TestDecodeSymbolAndDecimals(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapTransfer: WETH9's Deposit and Withdrawal read as token legs;
+// anything else of a similar shape is not one.
+func TestWrapTransfer(t *testing.T) {
+	weth := common.HexToAddress("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")
+	user := common.HexToAddress("0x00000000000000000000000000000000000000aa")
+	wad := common.BigToHash(big.NewInt(5e18)).Bytes()
+	log := func(topic common.Hash, data []byte, topics ...common.Hash) types.Log {
+		return types.Log{Address: weth, Topics: append([]common.Hash{topic}, topics...), Data: data, Index: 3, BlockNumber: 7}
+	}
+	party := common.BytesToHash(user.Bytes())
+	d, ok := wrapTransfer("ethereum", log(depositTopic, wad, party))
+	if !ok || d.From != addr(weth) || d.To != addr(user) || d.Asset != tracer.Asset(addr(weth)) || d.Amount.Cmp(big.NewInt(5e18)) != 0 ||
+		d.Kind != tracer.KindERC20 || d.LogIndex != 3 || d.Annotations["wrap"] != "deposit" {
+		t.Errorf("Deposit = %+v %v", d, ok)
+	}
+	w, ok := wrapTransfer("ethereum", log(withdrawalTopic, wad, party))
+	if !ok || w.From != addr(user) || w.To != addr(weth) || w.Annotations["wrap"] != "withdrawal" {
+		t.Errorf("Withdrawal = %+v %v", w, ok)
+	}
+	for name, l := range map[string]types.Log{
+		"transfer topic": log(transferTopic, wad, party),
+		"no party":       log(depositTopic, wad),
+		"short data":     log(depositTopic, wad[:31], party),
+		"extra topic":    log(depositTopic, wad, party, party),
+	} {
+		if _, ok := wrapTransfer("ethereum", l); ok {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+}

@@ -65,6 +65,9 @@ type Options struct {
 	// AddressesPerQuery is the size of the address OR-list of one
 	// eth_getLogs or trace_filter request; default 1000.
 	AddressesPerQuery int
+	// WrappedNatives are the chain's WETH9-like contracts, whose Deposit and
+	// Withdrawal events are read as token transfers (wrap.go).
+	WrappedNatives []tracer.Address
 	// Native selects how native transfers are found; default NativeAuto.
 	Native NativeMode
 	// MaxBlocks is the most blocks one query may scan; default 100000.
@@ -117,10 +120,11 @@ type Source struct {
 	accts   map[common.Address]tracer.Account
 	tokens  map[common.Address]*tracer.Token // nil value: no metadata
 
-	blockStore    BlockStore   // see UseBlockStore; nil: none (guarded by mu)
-	probeRequests atomic.Int64 // see CountAsProbe
-	events        bool         // see DecodeEvents
-	ahead         bool         // see DescribeAhead
+	blockStore    BlockStore       // see UseBlockStore; nil: none (guarded by mu)
+	probeRequests atomic.Int64     // see CountAsProbe
+	wrapped       []common.Address // see Options.WrappedNatives
+	events        bool             // see DecodeEvents
+	ahead         bool             // see DescribeAhead
 }
 
 var (
@@ -212,6 +216,12 @@ func DialAll(ctx context.Context, rawURLs []string, opts Options) (*Source, erro
 	if s.chain == "" {
 		s.chain = "ethereum"
 	}
+	for _, a := range opts.WrappedNatives {
+		if !common.IsHexAddress(string(a)) {
+			return nil, fmt.Errorf("evm: wrapped native %q is not an EVM address", a)
+		}
+		s.wrapped = append(s.wrapped, common.HexToAddress(string(a)))
+	}
 	if s.maxBlocks == 0 {
 		s.maxBlocks = 100_000
 	}
@@ -265,10 +275,14 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	if err != nil {
 		return nil, err
 	}
-	var tokens, natives []tracer.Transfer
+	var tokens, wraps, natives []tracer.Transfer
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		tokens, err = s.tokenTransfers(gctx, q.Direction, addrs, q.Window)
+		return err
+	})
+	g.Go(func() (err error) {
+		wraps, err = s.wrapTransfers(gctx, q.Direction, addrs, q.Window)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -283,7 +297,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := append(natives, tokens...)
+	out := append(append(natives, tokens...), wraps...)
 	// What follows depends only on the transfers: one round together.
 	var logs []types.Log
 	g, gctx = errgroup.WithContext(ctx)
