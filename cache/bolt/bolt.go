@@ -1,8 +1,9 @@
 // Package bolt is the embedded on-disk cache.Store (bbolt), the default
 // store of flowtrace: one file in the user's cache directory.
 //
-// bbolt allows one process at a time: Open waits Timeout for another
-// flowtrace to let go, then fails with cache.ErrLocked.
+// bbolt allows one process at a time: Open waits up to its timeout for
+// another flowtrace to let go (telling its caller that it waits), then fails
+// with cache.ErrLocked.
 package bolt
 
 import (
@@ -42,14 +43,23 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "flowtrace"), nil
 }
 
-// Open opens (creating it) the store in dir, waiting up to timeout for
-// another process to release it; then it fails with cache.ErrLocked.
-func Open(dir string, timeout time.Duration) (*Store, error) {
+// Open opens (creating it) the store in dir. When another process holds
+// it, Open calls waiting (when not nil) once, then waits up to timeout for
+// the release; after that it fails with cache.ErrLocked.
+func Open(dir string, timeout time.Duration, waiting func()) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	// bbolt tries the lock once when its timeout is below its retry period
+	// (and never gives up when it is 0): try once, then say that we wait.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Nanosecond})
+	if errors.Is(err, bbolt.ErrTimeout) && timeout > 0 {
+		if waiting != nil {
+			waiting()
+		}
+		db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	}
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (waited %s)", cache.ErrLocked, path, timeout)
 	}

@@ -44,7 +44,7 @@ func cacheRows(ctx context.Context, t *Table, o options, lat time.Duration) erro
 		open func() (cache.Store, error)
 	}{
 		{"memory", func() (cache.Store, error) { return memory.New(), nil }},
-		{"bolt", func() (cache.Store, error) { return bolt.Open(dir, 5*time.Second) }},
+		{"bolt", func() (cache.Store, error) { return bolt.Open(dir, 5*time.Second, nil) }},
 		{"redis", func() (cache.Store, error) { return redis.Open(ctx, redisURL) }},
 	}
 	// A fresh anchor per bench run keeps the cold runs cold in a shared store.

@@ -26,6 +26,14 @@ const cacheEnv = "FLOWTRACE_CACHE"
 // embedded store before it runs without it.
 var lockWait = 2 * time.Second
 
+// sayWaiting returns what the embedded store calls when another flowtrace
+// holds it: a line on w, before the wait.
+func sayWaiting(w io.Writer, dir string) func() {
+	return func() {
+		fmt.Fprintf(w, "flowtrace: the cache dir:%s is in use by another flowtrace: waiting up to %s for it\n", dir, lockWait)
+	}
+}
+
 // reorgBuffers are the blocks below the head that may still change, per
 // chain: data above head-buffer is never cached.
 var reorgBuffers = map[string]uint64{"ethereum": 64, "sepolia": 64, "holesky": 64, "dev": 0}
@@ -103,7 +111,7 @@ func (s cacheSpec) open(ctx context.Context, warn io.Writer) cache.Store {
 		}
 		return st
 	}
-	st, err := bolt.Open(s.dir, lockWait)
+	st, err := bolt.Open(s.dir, lockWait, sayWaiting(warn, s.dir))
 	if errors.Is(err, cache.ErrLocked) {
 		fmt.Fprintf(warn, "flowtrace: warning: %v, probably by another flowtrace: tracing without a cache "+
 			"(use --cache dir:OTHER_DIR or a shared redis:// cache for parallel traces)\n", err)
@@ -185,7 +193,7 @@ func newCacheCmd(stdout, stderr io.Writer) *cobra.Command {
 		if spec.redis != "" {
 			st, err = redis.Open(ctx, spec.redis)
 		} else {
-			st, err = bolt.Open(spec.dir, lockWait)
+			st, err = bolt.Open(spec.dir, lockWait, sayWaiting(stderr, spec.dir))
 		}
 		if err != nil {
 			return nil, withCode(exitError, err)
