@@ -6,6 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,13 +180,31 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	if msg, err := submit("--no-wait"); err != nil {
 		t.Fatalf("enqueue: %v\n%s", err, msg)
 	}
-	// Slow cases (a request-rate cap) so the kill lands mid-case.
+	c, prefix, err := redis.Connect(context.Background(), queueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q := queue.New(c, prefix)
+	// w0 reaches the node through a gate: once the queue shows w0 holding a
+	// case, its requests are held unanswered, so the SIGKILL lands mid-case
+	// whatever the machine's speed. w1 and w2 start only after the kill.
+	midCase := make(chan struct{})
+	var once sync.Once
+	node0 := gate(t, node.URL(), func(r *http.Request) bool {
+		st, err := q.Status(r.Context(), "kill-test")
+		if err != nil || !slices.Contains(st.Workers, "w0") {
+			return false
+		}
+		once.Do(func() { close(midCase) })
+		return true
+	})
 	var workers []*exec.Cmd
 	var logs []*syncBuffer
-	for i := range 3 {
+	startWorker := func(i int, rpcURL string) {
 		log := &syncBuffer{}
-		w := exec.Command(bin, "worker", "--queue", queueURL, "--rpc", node.URL(), "--name", fmt.Sprintf("w%d", i),
-			"--requests-per-second", "150", "--reclaim-after", "2s", "--exit-when-idle", "--labels", labels)
+		w := exec.Command(bin, "worker", "--queue", queueURL, "--rpc", rpcURL, "--name", fmt.Sprintf("w%d", i),
+			"--reclaim-after", "2s", "--exit-when-idle", "--labels", labels)
 		w.Stderr = log
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
@@ -189,32 +212,21 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 		workers = append(workers, w)
 		logs = append(logs, log)
 	}
-	// Kill w0 once it has finished a case and holds another (the queue says
-	// w0 has a case pending): SIGKILL lands mid-case.
-	c, prefix, err := redis.Connect(context.Background(), queueURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	q := queue.New(c, prefix)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		st, err := q.Status(context.Background(), "kill-test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(logs[0].String(), "case ") && slices.Contains(st.Workers, "w0") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker w0 never held a case after finishing one in 60s:\n%s", logs[0].String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	startWorker(0, node0)
+	exited := make(chan error, 1)
+	go func() { exited <- workers[0].Wait() }()
+	select {
+	case <-midCase:
+	case err := <-exited:
+		t.Fatalf("worker w0 ended (%v) before it asked the node anything for a case:\n%s", err, logs[0].String())
 	}
 	if err := workers[0].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	workers[0].Wait()
+	<-exited
+	for i := 1; i <= 2; i++ {
+		startWorker(i, node.URL())
+	}
 	for i, w := range workers[1:] {
 		if err := w.Wait(); err != nil {
 			t.Errorf("worker w%d: %v\n%s", i+1, err, logs[i+1].String())
@@ -242,16 +254,72 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	}
 }
 
+// gate is a proxy to upstream that holds unanswered, until the client
+// gives up, every request that hold reports true for.
+func gate(t *testing.T, upstream string, hold func(*http.Request) bool) string {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hold(r) {
+			// The server notices a client gone only once the body is read.
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-done:
+			}
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: Close waits for the handlers
+	return srv.URL
+}
+
 // syncBuffer is a bytes.Buffer safe to read while a process writes it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu       sync.Mutex
+	b        bytes.Buffer
+	watchers []watcher
+}
+
+// watcher is a text awaited in a syncBuffer and the channel closed when it
+// is there.
+type watcher struct {
+	text string
+	seen chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	s.watchers = slices.DeleteFunc(s.watchers, func(w watcher) bool {
+		if strings.Contains(s.b.String(), w.text) {
+			close(w.seen)
+			return true
+		}
+		return false
+	})
+	return n, err
+}
+
+// once returns a channel closed as soon as s holds text.
+func (s *syncBuffer) once(text string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := watcher{text, make(chan struct{})}
+	if strings.Contains(s.b.String(), text) {
+		close(w.seen)
+	} else {
+		s.watchers = append(s.watchers, w)
+	}
+	return w.seen
 }
 
 func (s *syncBuffer) String() string {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +20,6 @@ import (
 
 	"github.com/flowtrace/flowtrace/cache/bolt"
 	"github.com/flowtrace/flowtrace/cache/redistest"
-	"github.com/flowtrace/flowtrace/fixtures/latency"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
 
@@ -65,8 +69,16 @@ type traceRun struct {
 
 func (c devCase) trace(t *testing.T, url string, extra ...string) traceRun {
 	t.Helper()
+	return c.traceTo(t, &syncBuffer{}, url, extra...)
+}
+
+// traceTo is trace with its stderr written to errw as it comes.
+func (c devCase) traceTo(t *testing.T, errw *syncBuffer, url string, extra ...string) traceRun {
+	t.Helper()
 	out := t.TempDir()
-	code, _, stderr := runCLI(t, append(append([]string{"trace", "--rpc", url, "--out", out}, c.args...), extra...)...)
+	var stdout bytes.Buffer
+	code := run(context.Background(), append(append([]string{"trace", "--rpc", url, "--out", out}, c.args...), extra...), &stdout, errw)
+	stderr := errw.String()
 	if code != exitOK {
 		t.Fatalf("trace %q: exit %d:\n%s", extra, code, stderr)
 	}
@@ -164,35 +176,43 @@ func TestCacheRedisUnreachable(t *testing.T) {
 }
 
 // TestCacheRedisKilledMidTrace: Redis dies after the first entries are
-// written; the trace completes from the node with the same flow.
+// written; the trace completes from the node with the same flow. A proxy
+// before the node kills Redis at the first request that finds entries in
+// it, before passing the request on: the kill lands mid-trace whatever the
+// machine's speed.
 func TestCacheRedisKilledMidTrace(t *testing.T) {
 	dc := startDevCase(t)
 	plain := dc.trace(t, dc.url, "--cache", "off")
-	proxy, err := latency.Start(dc.url, 30*time.Millisecond)
+	srv := redistest.Start(t)
+	opts, err := goredis.ParseURL(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer proxy.Close()
-	srv := redistest.Start(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		opts, _ := goredis.ParseURL(srv.URL)
-		c := goredis.NewClient(opts)
-		defer c.Close()
-		for ctx.Err() == nil {
-			if n, err := c.DBSize(ctx).Result(); err == nil && n > 0 {
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	node, err := url.Parse(dc.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(node)
+	var mu sync.Mutex
+	killed := false
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if !killed {
+			if n, err := c.DBSize(r.Context()).Result(); err == nil && n > 0 {
 				srv.Kill()
-				return
+				killed = true
 			}
-			time.Sleep(2 * time.Millisecond)
 		}
-	}()
+		mu.Unlock()
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
 	got := dc.trace(t, proxy.URL, "--cache", srv.URL)
-	cancel()
-	<-killed
+	if !killed {
+		t.Fatal("the trace wrote nothing to Redis before its last request to the node")
+	}
 	if n := countWarnings(got.stderr); n != 1 || !strings.Contains(got.stderr, "going on without the cache") {
 		t.Errorf("want one warning that the cache failed mid-trace, got %d:\n%s", n, got.stderr)
 	}
@@ -272,22 +292,22 @@ func TestCacheSharedRedis(t *testing.T) {
 }
 
 // TestCacheBoltLocked: with the embedded store held by another process,
-// the trace waits briefly, says so, and runs uncached.
+// the trace says that it waits, gives up after its wait, says so once, and
+// runs uncached.
 func TestCacheBoltLocked(t *testing.T) {
 	dc := startDevCase(t)
 	plain := dc.trace(t, dc.url, "--cache", "off")
 	dir := t.TempDir()
-	held, err := bolt.Open(dir, time.Second)
+	held, err := bolt.Open(dir, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Close()
 	defer func(d time.Duration) { lockWait = d }(lockWait)
-	lockWait = 300 * time.Millisecond
-	start := time.Now()
+	lockWait = 100 * time.Millisecond
 	got := dc.trace(t, dc.url, "--cache", "dir:"+dir)
-	if time.Since(start) < lockWait {
-		t.Errorf("did not wait for the lock")
+	if !strings.Contains(got.stderr, "is in use by another flowtrace: waiting up to 100ms") {
+		t.Errorf("the trace did not say that it waits for the lock:\n%s", got.stderr)
 	}
 	if n := countWarnings(got.stderr); n != 1 || !strings.Contains(got.stderr, "locked") {
 		t.Errorf("want one warning about the lock, got %d:\n%s", n, got.stderr)
@@ -296,6 +316,38 @@ func TestCacheBoltLocked(t *testing.T) {
 		t.Errorf("stats %+v: the cache was used", got.stats)
 	}
 	same(t, "uncached vs locked", plain, got)
+}
+
+// TestCacheBoltWaitsForRelease: a trace that finds the embedded store held
+// waits for it, and uses it once the holder lets go. The holder lets go
+// only after the trace said that it waits, so no timing is involved.
+func TestCacheBoltWaitsForRelease(t *testing.T) {
+	dc := startDevCase(t)
+	plain := dc.trace(t, dc.url, "--cache", "off")
+	dir := t.TempDir()
+	held, err := bolt.Open(dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(d time.Duration) { lockWait = d }(lockWait)
+	lockWait = time.Hour
+	stderr := &syncBuffer{}
+	released := make(chan error, 1)
+	go func() {
+		<-stderr.once("is in use by another flowtrace")
+		released <- held.Close()
+	}()
+	got := dc.traceTo(t, stderr, dc.url, "--cache", "dir:"+dir)
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	if n := countWarnings(got.stderr); n != 0 {
+		t.Errorf("want no warning, got %d:\n%s", n, got.stderr)
+	}
+	if got.stats.Misses == 0 {
+		t.Errorf("stats %+v: the cache was not used after the release", got.stats)
+	}
+	same(t, "uncached vs waited for the cache", plain, got)
 }
 
 // TestCacheCommand: stats counts the entries of a trace under its chain;
