@@ -1,18 +1,22 @@
-// Package redistest gives tests a real Redis: the one at $REDIS_URL when it
-// answers, else a redis-server started on a free port for the test. With no
+// Package redistest gives tests a real Redis: the one at $REDIS_URL (by
+// default the machine's, at 127.0.0.1:6379) when it answers, else a
+// redis-server started on a free port for the test. With no
 // redis-server installed the test is skipped, or fails when CI=true.
 package redistest
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +28,10 @@ import (
 func URL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("REDIS_URL")
-	if base == "" || !answers(base) {
+	if base == "" {
+		base = defaultURL
+	}
+	if !answers(base) {
 		base = Start(t).URL
 	}
 	u, err := url.Parse(base)
@@ -45,6 +52,9 @@ func URL(t testing.TB) string {
 	})
 	return withPrefix
 }
+
+// defaultURL is the Redis that the machine and CI run.
+const defaultURL = "redis://127.0.0.1:6379/0"
 
 func answers(rawURL string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -75,23 +85,47 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redis-server is not installed and REDIS_URL does not answer: skipping (CI fails here)")
 	}
-	port := freePort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	s := &Server{URL: "redis://" + addr + "/0", Addr: addr, cmd: cmd}
-	t.Cleanup(s.Kill)
-	deadline := time.Now().Add(10 * time.Second)
-	for !answers(s.URL) {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer in 10s", addr)
+	// A free port can be taken by someone else between our look and
+	// redis-server's bind: then the server exits and we try another. The
+	// server says on stdout when it accepts connections; nothing is timed.
+	var lastLog string
+	for range 5 {
+		port := freePort(t)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting redis-server: %v", err)
+		}
+		s := &Server{URL: "redis://" + addr + "/0", Addr: addr, cmd: cmd}
+		if lastLog = waitReady(out); lastLog == "" {
+			t.Cleanup(s.Kill)
+			return s
+		}
+		_ = cmd.Wait()
 	}
-	return s
+	t.Fatalf("redis-server did not start on a free port in 5 tries; its last words:\n%s", lastLog)
+	return nil
+}
+
+// waitReady reads the server's log until it accepts connections, then
+// drains the rest in the background (a full pipe would stop the server).
+// It returns "" when ready, else the log of a server that exited.
+func waitReady(out io.Reader) string {
+	var log strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return ""
+		}
+	}
+	return log.String()
 }
 
 // Kill stops the server at once (SIGKILL), as a crash would.
