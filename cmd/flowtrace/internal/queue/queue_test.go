@@ -98,17 +98,19 @@ func TestDeadWorkersCasesAreReclaimedThenDeadLettered(t *testing.T) {
 	q := newQueue(t)
 	ctx := context.Background()
 	enqueue(t, q, "b2", 1)
-	const idle = 100 * time.Millisecond
-	first, err := q.Next(ctx, "doomed", idle, 10*time.Millisecond)
+	// Redis measures how long a case has been pending. No sleep stands in for
+	// the wait: a case pending for less than an hour is not reclaimed by a
+	// worker that waits an hour, and is by one that waits zero.
+	const hour, zero = time.Hour, time.Duration(0)
+	first, err := q.Next(ctx, "doomed", hour, 10*time.Millisecond)
 	if err != nil || first == nil {
 		t.Fatalf("first delivery: %v %v", first, err)
 	}
 	// "doomed" dies without completing. Before the timeout nobody else gets it.
-	if again, err := q.Next(ctx, "rescuer", idle, 10*time.Millisecond); err != nil || again != nil {
+	if again, err := q.Next(ctx, "rescuer", hour, 10*time.Millisecond); err != nil || again != nil {
 		t.Fatalf("the case was handed out again before the timeout: %+v %v", again, err)
 	}
-	time.Sleep(2 * idle)
-	second, err := q.Next(ctx, "rescuer", idle, 10*time.Millisecond)
+	second, err := q.Next(ctx, "rescuer", zero, 10*time.Millisecond)
 	if err != nil || second == nil || second.CaseID != first.CaseID || second.Deliveries != 2 {
 		t.Fatalf("reclaim: %+v %v; want the same case, delivery 2", second, err)
 	}
