@@ -56,6 +56,15 @@ type Flow struct {
 	Skipped []tracer.Skip         // sorted by address, tx hash, reason
 	Levels  []tracer.LevelStats   // by level
 	Stats   tracer.Stats
+	// Taint is the taint model of Summary; StolenBasis says how the stolen
+	// value was derived; Read counts the transfers the walk read.
+	Taint       string
+	StolenBasis string
+	Read        int
+	// Unexplained are the senders that paid out more than they were seen to receive.
+	Unexplained []tracer.Unexplained
+	// Alternatives are the accounting under the other taint models asked for.
+	Alternatives []tracer.ModelSummary
 	// Patterns are filled by the pattern detectors; Build leaves it empty.
 	Patterns []Pattern
 
@@ -98,19 +107,22 @@ func Build(t *tracer.Trace, opts Options) (*Flow, error) {
 		return nil, fmt.Errorf("graph: build: nil trace")
 	}
 	f := &Flow{
-		Chain:    t.Chain,
-		Seeds:    sortedCopy(t.Seeds),
-		Window:   t.Window,
-		Summary:  sortedSummary(t.Summary.Assets),
-		Skipped:  sortedSkips(t.Skipped),
-		Levels:   slices.SortedStableFunc(slices.Values(t.Levels), func(a, b tracer.LevelStats) int { return cmp.Compare(a.Level, b.Level) }),
-		Stats:    t.Stats,
-		Patterns: []Pattern{},
-		native:   opts.Native,
-		tokens:   t.Tokens,
-		byID:     make(map[string]*Node, len(t.Nodes)),
-		out:      map[string][]*Edge{},
-		in:       map[string][]*Edge{},
+		Chain:   t.Chain,
+		Seeds:   sortedCopy(t.Seeds),
+		Window:  t.Window,
+		Summary: sortedSummary(t.Summary.Assets),
+		Skipped: sortedSkips(t.Skipped),
+		Levels:  slices.SortedStableFunc(slices.Values(t.Levels), func(a, b tracer.LevelStats) int { return cmp.Compare(a.Level, b.Level) }),
+		Stats:   t.Stats,
+		Taint:   t.Taint, StolenBasis: t.StolenBasis, Read: t.Read,
+		Unexplained:  slices.Clone(t.Unexplained),
+		Alternatives: slices.Clone(t.Alternatives),
+		Patterns:     []Pattern{},
+		native:       opts.Native,
+		tokens:       t.Tokens,
+		byID:         make(map[string]*Node, len(t.Nodes)),
+		out:          map[string][]*Edge{},
+		in:           map[string][]*Edge{},
 	}
 	if f.native == (tracer.Token{}) {
 		f.native = tracer.Token{Symbol: "ETH", Decimals: 18}

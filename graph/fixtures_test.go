@@ -124,6 +124,13 @@ func sampleTrace() *tracer.Trace {
 				tracer.BucketDormant: eth(2), tracer.BucketNotFollowed: eth(5),
 			}},
 		}},
+		Taint: "poison", StolenBasis: "everything of value the seeds received in the window", Read: 14,
+		Unexplained: []tracer.Unexplained{{Address: a, Asset: tracer.NativeAsset, Amount: eth(1), TxHash: txh(10), Block: 114}},
+		Alternatives: []tracer.ModelSummary{{Taint: "haircut", Summary: tracer.Summary{Assets: []tracer.AssetSummary{
+			{Asset: tracer.NativeAsset, Symbol: "ETH", Decimal: 18, Stolen: eth(15), Buckets: map[string]*big.Int{
+				tracer.BucketExchange: eth(3), tracer.BucketDormant: eth(7), tracer.BucketDepth: eth(5),
+			}},
+		}}}},
 		Levels: []tracer.LevelStats{
 			{Level: 1, Frontier: 2, Window: tracer.BlockRange{From: 101, To: 200}, Transfers: 9, NewAddresses: 6,
 				Usage: tracer.Usage{Requests: 30, RoundTrips: 3, CacheMisses: 30, BlocksScanned: 99}, Elapsed: 1500 * time.Millisecond},

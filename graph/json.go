@@ -3,6 +3,7 @@ package graph
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,9 +47,17 @@ type jsonDoc struct {
 	Edges    []jsonEdge        `json:"edges"`
 	Patterns []jsonPattern     `json:"patterns"`
 	Summary  jsonSummary       `json:"summary"`
-	Skipped  []jsonSkip        `json:"skipped"`
-	Levels   []jsonLevel       `json:"levels"`
-	Stats    jsonStats         `json:"stats"`
+	// Taint is the taint model of summary; StolenBasis how the stolen value was derived.
+	Taint        string            `json:"taint"`
+	StolenBasis  string            `json:"stolen_basis"`
+	Alternatives []jsonAlternative `json:"alternatives,omitempty"`
+	Unexplained  []jsonUnexplained `json:"unexplained"`
+	// Read is the number of transfers the walk read: each is an edge's
+	// transfer, a credit to a seed, or under skipped.
+	Read    int         `json:"transfers_read"`
+	Skipped []jsonSkip  `json:"skipped"`
+	Levels  []jsonLevel `json:"levels"`
+	Stats   jsonStats   `json:"stats"`
 }
 
 type jsonWindow struct {
@@ -132,6 +141,24 @@ type jsonSkip struct {
 	Address tracer.Address `json:"address"`
 	TxHash  string         `json:"tx_hash"`
 	Reason  string         `json:"reason"`
+	ID      string         `json:"transfer,omitempty"`
+	Asset   tracer.Asset   `json:"asset,omitempty"`
+	Amount  string         `json:"amount,omitempty"`
+}
+
+// jsonAlternative is the accounting under another taint model (--taint all).
+type jsonAlternative struct {
+	Taint  string      `json:"taint"`
+	Assets []jsonAsset `json:"assets"`
+}
+
+// jsonUnexplained is value a sender paid out beyond its known inflows.
+type jsonUnexplained struct {
+	Address tracer.Address `json:"address"`
+	Asset   tracer.Asset   `json:"asset"`
+	Amount  string         `json:"amount"`
+	TxHash  string         `json:"first_tx_hash"`
+	Block   uint64         `json:"first_block"`
 }
 
 type jsonLevel struct {
@@ -247,8 +274,10 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		Edges:    []jsonEdge{},
 		Patterns: make([]jsonPattern, 0, len(f.Patterns)),
 		Summary:  jsonSummary{Assets: make([]jsonAsset, 0, len(f.Summary))},
-		Skipped:  make([]jsonSkip, 0, len(f.Skipped)),
-		Levels:   make([]jsonLevel, 0, len(f.Levels)),
+		Taint:    f.Taint, StolenBasis: f.StolenBasis, Read: f.Read,
+		Unexplained: make([]jsonUnexplained, 0, len(f.Unexplained)),
+		Skipped:     make([]jsonSkip, 0, len(f.Skipped)),
+		Levels:      make([]jsonLevel, 0, len(f.Levels)),
 		Stats: jsonStats{
 			jsonUsage:  usageOf(f.Stats.Usage),
 			ElapsedMS:  meta.elapsedMS(f.Stats.Elapsed),
@@ -265,16 +294,19 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		}
 		d.Patterns = append(d.Patterns, jp)
 	}
+	for _, m := range f.Alternatives {
+		alt := jsonAlternative{Taint: m.Taint, Assets: []jsonAsset{}}
+		for _, a := range sortedSummary(m.Summary.Assets) {
+			a.Symbol = cmp.Or(a.Symbol, f.Symbol(a.Asset))
+			alt.Assets = append(alt.Assets, assetOf(a))
+		}
+		d.Alternatives = append(d.Alternatives, alt)
+	}
+	for _, u := range f.Unexplained {
+		d.Unexplained = append(d.Unexplained, jsonUnexplained{u.Address, u.Asset, amountString(u.Amount), u.TxHash, u.Block})
+	}
 	for _, a := range f.Summary {
-		ja := jsonAsset{Asset: a.Asset, Symbol: a.Symbol, Decimals: a.Decimal, Stolen: amountString(a.Stolen),
-			Buckets: map[string]string{}, Shares: map[string]string{}}
-		for b, v := range a.Buckets {
-			ja.Buckets[b] = amountString(v)
-		}
-		ja.Shares = BucketShares(a.Buckets, accountedBase(a))
-		if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
-			ja.SwappedIn = a.SwappedIn.String()
-		}
+		ja := assetOf(a)
 		for chain, v := range f.BridgedTo(a.Asset) {
 			if ja.BridgedTo == nil {
 				ja.BridgedTo = map[string]string{}
@@ -284,7 +316,11 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		d.Summary.Assets = append(d.Summary.Assets, ja)
 	}
 	for _, s := range f.Skipped {
-		d.Skipped = append(d.Skipped, jsonSkip{s.Address, s.TxHash, s.Reason})
+		js := jsonSkip{Address: s.Address, TxHash: s.TxHash, Reason: s.Reason, ID: s.ID, Asset: s.Asset}
+		if s.Amount != nil {
+			js.Amount = s.Amount.String()
+		}
+		d.Skipped = append(d.Skipped, js)
 	}
 	for _, l := range f.Levels {
 		d.Levels = append(d.Levels, jsonLevel{
@@ -293,6 +329,20 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		})
 	}
 	return d
+}
+
+// assetOf is one asset's accounting.
+func assetOf(a tracer.AssetSummary) jsonAsset {
+	ja := jsonAsset{Asset: a.Asset, Symbol: a.Symbol, Decimals: a.Decimal, Stolen: amountString(a.Stolen),
+		Buckets: map[string]string{}, Shares: map[string]string{}}
+	for b, v := range a.Buckets {
+		ja.Buckets[b] = amountString(v)
+	}
+	ja.Shares = BucketShares(a.Buckets, accountedBase(a))
+	if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
+		ja.SwappedIn = a.SwappedIn.String()
+	}
+	return ja
 }
 
 func nodeOf(n *Node) jsonNode {

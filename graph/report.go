@@ -24,7 +24,7 @@ const (
 // bucketOrder is the order of the value accounting rows; unknown buckets follow by name.
 var bucketOrder = []string{
 	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketDormant,
-	tracer.BucketBelowThreshold, tracer.BucketNotFollowed, tracer.BucketOther,
+	tracer.BucketBelowThreshold, tracer.BucketDepth, tracer.BucketBudget, tracer.BucketNotFollowed, tracer.BucketOther,
 }
 
 // WriteReport writes report.md: the seeds and window, the stolen totals and
@@ -55,6 +55,7 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		t.row(fmt.Sprintf("%d other tokens", len(others)), "not recognised", "see below", "")
 	}
 	t.write(b, "No stolen value was recorded.")
+	f.writeDerivation(b)
 
 	p("\n## Value accounting\n")
 	for _, a := range head {
@@ -87,6 +88,7 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		}
 		t.write(b, "")
 	}
+	f.writeModels(b, head)
 	if len(f.Patterns) > 0 {
 		f.writePatterns(b)
 	}
@@ -115,6 +117,7 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		p("By reason; graph.json (`skipped`) lists each one.\n\n")
 	}
 	f.skippedTable().write(b, "Nothing was skipped.")
+	f.writeUnexplained(b)
 
 	p("\n## Stats\n\n")
 	t = &mdTable{}

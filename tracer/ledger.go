@@ -9,15 +9,17 @@ import (
 
 // ledger propagates stolen value through the transfers found so far.
 //
-// Value is tracked per address and asset. The seeds are credited with what
-// they received in the window; every other address holds only what traced
-// transfers brought it. Transfers are replayed in chain order, and each takes
-// tainted value first from its sender's holdings ("poison first"), up to its
-// amount. A transfer sent before any tainted value arrived carries none, which
-// is what makes the walk causal. Value is conserved: what the seeds were
-// credited equals what all holders hold at the end.
+// Value is tracked per address and asset. The seeds are credited with the
+// stolen value they received in the window; every other address holds only
+// what traced transfers brought it. Transfers are replayed in chain order, and
+// the taint model (poison-first by default) decides the stolen part of each
+// from its sender's purse. A transfer sent before any tainted value arrived
+// carries none, which is what makes the walk causal. Value is conserved: what
+// the seeds were credited equals what all holders hold at the end.
 type ledger struct {
+	model    TaintModel
 	credits  map[string]Transfer // what the seeds received, by transfer ID
+	clean    map[string]bool     // credits that are known inflows, not stolen value
 	outflows map[string]Transfer // transfers sent by expanded nodes, by ID
 
 	// sorted holds the events of the transfers added before the last call
@@ -27,10 +29,14 @@ type ledger struct {
 	sorted []sortedEvent
 	added  []sortedEvent
 
-	tainted  map[string]*big.Int // the stolen part of each transfer
-	held     map[Address]map[Asset]*big.Int
-	received map[Address]map[Asset]*big.Int
-	first    map[Address]uint64 // block of the first tainted inflow
+	tainted map[string]*big.Int // the stolen part of each transfer replayed
+	purses  map[Address]map[Asset]purse
+	held    map[Address]map[Asset]*big.Int // the purses' stolen value, after propagate
+	balance map[Address]map[Asset]*big.Int // known inflows minus outflows, floored at 0
+	// unexplained are the senders that paid out more than they were seen to receive.
+	unexplained map[Address]map[Asset]*Unexplained
+	received    map[Address]map[Asset]*big.Int
+	first       map[Address]uint64 // block of the first tainted inflow
 
 	swapIns   map[swapKey]*swapLeg           // trade inputs replayed so far (swap.go)
 	pairs     map[swapKey]Transfer           // the outflows by (tx, sender, recipient), during propagate
@@ -38,12 +44,17 @@ type ledger struct {
 	swappedIn map[Address]map[Asset]*big.Int // stolen value bought, at the trader
 }
 
-func newLedger() *ledger {
-	return &ledger{credits: map[string]Transfer{}, outflows: map[string]Transfer{}}
+func newLedger(m TaintModel) *ledger {
+	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, outflows: map[string]Transfer{}}
 }
 
-func (l *ledger) addCredit(t Transfer) {
+// addCredit books an inflow of a seed: stolen value, or (stolen false) a
+// known clean inflow that only counts towards the seed's balance.
+func (l *ledger) addCredit(t Transfer, stolen bool) {
 	id := t.ID()
+	if !stolen {
+		l.clean[id] = true
+	}
 	if _, known := l.credits[id]; !known {
 		l.added = append(l.added, sortedEvent{id: id})
 	}
@@ -62,7 +73,10 @@ func (l *ledger) addOutflow(t Transfer) {
 // transfers may carry taint at all.
 func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.tainted = map[string]*big.Int{}
+	l.purses = map[Address]map[Asset]purse{}
 	l.held = map[Address]map[Asset]*big.Int{}
+	l.balance = map[Address]map[Asset]*big.Int{}
+	l.unexplained = map[Address]map[Asset]*Unexplained{}
 	l.received = map[Address]map[Asset]*big.Int{}
 	l.first = map[Address]uint64{}
 	l.swapIns = map[swapKey]*swapLeg{}
@@ -73,7 +87,11 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	defer func() { l.pairs = nil }()
 	for _, e := range evs {
 		if e.credit {
-			l.arrive(e.t, e.t.Amount)
+			x := e.t.Amount
+			if l.clean[e.id] {
+				x = new(big.Int)
+			}
+			l.arrive(e.t, x)
 			continue
 		}
 		if !trusted(e.t) || l.tainted[e.id] != nil {
@@ -82,47 +100,87 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 		// The other leg of a trade comes first when it is the one that
 		// carries stolen value in (native calls precede token events).
 		if c, ok := l.pairs[swapKey{e.t.TxHash, e.t.To, e.t.From}]; ok && c.Asset != e.t.Asset && trusted(c) &&
-			l.tainted[c.ID()] == nil && amountAt(l.held, e.t.From, e.t.Asset).Sign() == 0 {
+			l.tainted[c.ID()] == nil && l.purse(e.t.From, e.t.Asset).tainted().Sign() == 0 {
 			l.carry(c, c.ID())
 		}
 		l.carry(e.t, e.id)
 	}
+	for a, byAsset := range l.purses {
+		for asset, p := range byAsset {
+			if p.tainted().Sign() != 0 {
+				amountAt(l.held, a, asset).Set(p.tainted())
+			}
+		}
+	}
 }
 
 // carry books the stolen part of t (whose ID is id): a trade's output at the
-// executed rate, anything else poison-first from its sender's holdings.
+// executed rate, anything else as the taint model draws it from its
+// sender's purse.
 func (l *ledger) carry(t Transfer, id string) {
+	l.debit(t)
 	if x, ok := l.swapOutput(t); ok {
 		l.tainted[id] = x
-		if x.Sign() > 0 {
-			l.arrive(t, x)
-		}
+		l.arrive(t, x)
 		return
 	}
-	avail := amountAt(l.held, t.From, t.Asset)
-	x := new(big.Int).Set(t.Amount)
-	if avail.Cmp(x) < 0 {
-		x.Set(avail)
-	}
-	if x.Sign() == 0 {
-		return
-	}
-	avail.Sub(avail, x)
+	x := l.purse(t.From, t.Asset).spend(t.Amount)
 	l.tainted[id] = x
 	l.arrive(t, x)
 	// Only a transfer answered in the same tx can be a trade's input.
-	if _, ok := l.pairs[swapKey{t.TxHash, t.To, t.From}]; ok {
+	if _, ok := l.pairs[swapKey{t.TxHash, t.To, t.From}]; ok && x.Sign() > 0 {
 		l.recordSwapInput(t, x)
 	}
 }
 
-// arrive books x of t's asset at its recipient.
+// debit takes t out of its sender's known balance, and states the part that
+// exceeds what the sender was seen to receive.
+func (l *ledger) debit(t Transfer) {
+	b := amountAt(l.balance, t.From, t.Asset)
+	b.Sub(b, t.Amount)
+	if b.Sign() >= 0 {
+		return
+	}
+	byAsset := l.unexplained[t.From]
+	if byAsset == nil {
+		byAsset = map[Asset]*Unexplained{}
+		l.unexplained[t.From] = byAsset
+	}
+	u := byAsset[t.Asset]
+	if u == nil {
+		u = &Unexplained{Address: t.From, Asset: t.Asset, Amount: new(big.Int), TxHash: t.TxHash, Block: t.BlockNumber}
+		byAsset[t.Asset] = u
+	}
+	u.Amount.Sub(u.Amount, b) // b is minus the shortfall
+	b.SetInt64(0)
+}
+
+// arrive books t at its recipient, x of it stolen value.
 func (l *ledger) arrive(t Transfer, x *big.Int) {
-	amountAt(l.held, t.To, t.Asset).Add(amountAt(l.held, t.To, t.Asset), x)
+	l.purse(t.To, t.Asset).receive(t.Amount, x)
+	amountAt(l.balance, t.To, t.Asset).Add(amountAt(l.balance, t.To, t.Asset), t.Amount)
+	if x.Sign() == 0 {
+		return
+	}
 	amountAt(l.received, t.To, t.Asset).Add(amountAt(l.received, t.To, t.Asset), x)
 	if _, ok := l.first[t.To]; !ok { // events come in chain order
 		l.first[t.To] = t.BlockNumber
 	}
+}
+
+// purse returns a's purse of asset under the ledger's model.
+func (l *ledger) purse(a Address, asset Asset) purse {
+	byAsset := l.purses[a]
+	if byAsset == nil {
+		byAsset = map[Asset]purse{}
+		l.purses[a] = byAsset
+	}
+	p := byAsset[asset]
+	if p == nil {
+		p = l.model.newPurse()
+		byAsset[asset] = p
+	}
+	return p
 }
 
 type ledgerEvent struct {
@@ -207,7 +265,7 @@ func compareBool(a, b bool) int {
 func (l *ledger) stolen() map[Asset]*big.Int {
 	out := map[Asset]*big.Int{}
 	for id, t := range l.credits {
-		if _, dup := l.outflows[id]; dup {
+		if _, dup := l.outflows[id]; dup || l.clean[id] {
 			continue
 		}
 		if out[t.Asset] == nil {

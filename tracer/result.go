@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"cmp"
 	"maps"
 	"math/big"
 	"slices"
@@ -15,6 +16,7 @@ func (w *walker) result() *Trace {
 		Window: w.opts.Window,
 		Tokens: map[Address]Token{},
 		Levels: w.levels,
+		Taint:  w.ledger.model.Name(), StolenBasis: w.basis, Read: len(w.read),
 	}
 	t.Stats.StopReason, t.Stats.StopDetail = w.finalStop()
 	t.Stats.Usage = w.usage()
@@ -31,8 +33,8 @@ func (w *walker) result() *Trace {
 		_, toNode := w.nodes[tr.To]
 		if toNode && w.kept(tr) {
 			t.Transfers = append(t.Transfers, TracedTransfer{Transfer: tr, Tainted: new(big.Int).Set(w.ledger.tainted[tr.ID()])})
-		} else if reason := w.skipReason(tr); reason != "" {
-			t.Skipped = append(t.Skipped, Skip{Address: tr.To, TxHash: tr.TxHash, Reason: reason})
+		} else {
+			t.Skipped = append(t.Skipped, skipOf(tr, w.skipReason(tr, toNode)))
 		}
 	}
 	slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return compareTransfers(a.Transfer, b.Transfer) })
@@ -44,7 +46,11 @@ func (w *walker) result() *Trace {
 		if c := strings.Compare(a.TxHash, b.TxHash); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Reason, b.Reason)
+		return cmp.Or(strings.Compare(a.Reason, b.Reason), strings.Compare(a.ID, b.ID))
+	})
+	// A transfer read twice (a node re-read from an earlier block) is listed once.
+	t.Skipped = slices.CompactFunc(t.Skipped, func(a, b Skip) bool {
+		return a.ID != "" && a.ID == b.ID && a.Reason == b.Reason && a.Address == b.Address
 	})
 	for _, tr := range t.Transfers {
 		if tr.Asset != NativeAsset {
@@ -52,6 +58,15 @@ func (w *walker) result() *Trace {
 		}
 	}
 	t.Summary = w.summary()
+	t.Unexplained = w.ledger.unexplainedList()
+	for _, u := range t.Unexplained {
+		if u.Asset != NativeAsset {
+			t.Tokens[Address(u.Asset)] = w.tokens[Address(u.Asset)]
+		}
+	}
+	for _, m := range w.opts.CompareTaint {
+		t.Alternatives = append(t.Alternatives, w.summaryUnder(m))
+	}
 	for _, s := range t.Summary.Assets {
 		if s.Asset != NativeAsset {
 			t.Tokens[Address(s.Asset)] = w.tokens[Address(s.Asset)]
@@ -60,23 +75,40 @@ func (w *walker) result() *Trace {
 	return t
 }
 
-// skipReason explains why a transfer out of a traced address was not
-// followed, for the transfers worth reporting (poisoning and spoofing).
-func (w *walker) skipReason(t Transfer) string {
+// skipReason explains why a transfer out of a traced address is not in the
+// trace. Every transfer read gets one: none vanishes silently.
+func (w *walker) skipReason(t Transfer, toNode bool) string {
+	if tr := w.trust(t); tr != TrustGenuine {
+		return w.trustReason(t, tr)
+	}
+	if !w.followable(t) {
+		return "token " + string(t.Asset) + " has no token metadata (not followed)"
+	}
 	if first, ok := w.ledger.firstInflow(t.From); !ok || t.BlockNumber < first {
-		return "" // sent before stolen value arrived: not part of the flow
+		return "sent before stolen value arrived (not part of the flow)"
 	}
+	x := w.ledger.tainted[t.ID()]
 	switch {
-	case t.Kind == KindERC721:
-		return "NFT transfer (not followed as value)"
-	case t.Amount == nil || t.Amount.Sign() == 0:
-		return "zero-value transfer (address poisoning)"
-	case t.Kind == KindERC20 && !w.senderSigned(t):
-		return "token event whose claimed sender did not sign the transaction (spoofed)"
-	case !w.followable(t):
-		return "token " + string(t.Asset) + " carried no stolen value"
+	case x == nil || x.Sign() == 0:
+		if amountAt(w.ledger.received, t.From, t.Asset).Sign() > 0 {
+			return "carried no stolen value (the sender's stolen " + w.symbol(t.Asset) + " was already spent)"
+		}
+		return "carried no stolen value (the sender received no stolen " + w.symbol(t.Asset) + ")"
+	case !w.kept(t):
+		return "below threshold (carried " + x.String() + " stolen base units)"
+	case !toNode:
+		return "not followed (" + w.notFollowedCause() + ")"
 	}
-	return ""
+	return "unaccounted"
+}
+
+// notFollowedCause says why a recipient that got enough stolen value is not
+// a node: a budget or an error stopped the walk first.
+func (w *walker) notFollowedCause() string {
+	if w.stop == "" {
+		return "the walk ended"
+	}
+	return string(w.stop)
 }
 
 // finalStop decides the trace's stop reason.
@@ -104,14 +136,9 @@ func (w *walker) summary() Summary {
 	var s Summary
 	for _, asset := range slices.Sorted(maps.Keys(stolen)) {
 		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset),
-			SwappedIn: swappedIn[asset]}
+			SwappedIn: swappedIn[asset], Symbol: w.symbol(asset)}
 		if v := swapped[asset]; v != nil && v.Sign() > 0 {
 			as.Buckets[BucketSwapped] = new(big.Int).Set(v)
-		}
-		if asset == NativeAsset {
-			as.Symbol = "ETH"
-		} else {
-			as.Symbol = w.tokens[Address(asset)].Symbol
 		}
 		for holder, byAsset := range w.ledger.held {
 			x := byAsset[asset]
@@ -129,15 +156,41 @@ func (w *walker) summary() Summary {
 	return s
 }
 
+// summaryUnder replays the walk's ledger under model m and books it; the
+// walk's own model is restored after.
+func (w *walker) summaryUnder(m TaintModel) ModelSummary {
+	own := w.ledger.model
+	defer func() {
+		w.ledger.model = own
+		w.ledger.propagate(w.trusted)
+	}()
+	w.ledger.model = m
+	w.ledger.propagate(w.trusted)
+	return ModelSummary{Taint: m.Name(), Summary: w.summary()}
+}
+
+func (w *walker) symbol(a Asset) string {
+	if a == NativeAsset {
+		return "ETH"
+	}
+	return w.tokens[Address(a)].Symbol
+}
+
 // bucket names where value held at an address counts.
 func (w *walker) bucket(a Address) string {
 	n, ok := w.nodes[a]
 	if !ok {
+		if w.reachedOverThreshold(a) {
+			return BucketBudget // an address budget kept it out
+		}
 		return BucketBelowThreshold
 	}
 	switch n.Stop {
 	case NodeFollowed:
-		return BucketDormant
+		if n.covered {
+			return BucketDormant
+		}
+		return BucketNotFollowed
 	case NodeTerminal:
 		switch n.Category {
 		case CategoryExchange:
@@ -152,8 +205,23 @@ func (w *walker) bucket(a Address) string {
 		return BucketOther
 	case NodeContract:
 		return BucketOther
+	case NodeDepth:
+		return BucketDepth
+	case NodeBudget:
+		return BucketBudget
 	}
 	return BucketNotFollowed
+}
+
+// reachedOverThreshold reports whether a transfer to a (not a node) carried
+// at least the threshold.
+func (w *walker) reachedOverThreshold(a Address) bool {
+	for _, t := range w.ledger.outflows {
+		if t.To == a && w.kept(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func compareTransfers(a, b Transfer) int {

@@ -47,9 +47,8 @@ func (l *ledger) swapOutput(t Transfer) (*big.Int, bool) {
 		x.Set(t.Amount)
 	}
 	// The pool no longer holds the stolen input: it was traded away.
-	pool := amountAt(l.held, t.From, in.asset)
-	pool.Sub(pool, in.tainted)
-	amountAt(l.swapped, t.From, in.asset).Add(amountAt(l.swapped, t.From, in.asset), in.tainted)
+	gone := l.purse(t.From, in.asset).forfeit(in.tainted)
+	amountAt(l.swapped, t.From, in.asset).Add(amountAt(l.swapped, t.From, in.asset), gone)
 	amountAt(l.swappedIn, t.To, t.Asset).Add(amountAt(l.swappedIn, t.To, t.Asset), x)
 	in.tainted = new(big.Int) // one output books the input once
 	return x, true

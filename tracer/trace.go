@@ -20,8 +20,22 @@ type Trace struct {
 	Skipped []Skip
 	// Summary is the value accounting: where the stolen value ended.
 	Summary Summary
-	Levels  []LevelStats
-	Stats   Stats
+	// Taint names the taint model of Summary (and of the walk).
+	Taint string
+	// StolenBasis says how the seeds' stolen value was derived.
+	StolenBasis string
+	// Unexplained lists the senders that paid out more than the walk saw
+	// them receive, per asset (a balance from before the window, or inflows
+	// the node's methods do not show); sorted by address and asset.
+	Unexplained []Unexplained
+	// Alternatives are the same trace's accounting under other taint
+	// models (the walk itself follows Taint), in the order asked.
+	Alternatives []ModelSummary
+	// Read is the number of distinct transfers the walk read: each is either
+	// in Transfers, credited to the seeds, or in Skipped.
+	Read   int
+	Levels []LevelStats
+	Stats  Stats
 }
 
 // StopReason says why a walk ended.
@@ -77,9 +91,31 @@ type TracedTransfer struct {
 
 // Skip records a transfer or address that was seen but not followed.
 type Skip struct {
-	Address Address
+	Address Address // the transfer's recipient, or the address not followed
 	TxHash  string
 	Reason  string
+	// ID is the skipped transfer's ID (empty when an address is skipped);
+	// Asset and Amount say what it moved.
+	ID     string
+	Asset  Asset
+	Amount *big.Int
+}
+
+// Unexplained is value an address sent beyond what it was seen to receive.
+type Unexplained struct {
+	Address Address
+	Asset   Asset
+	// Amount is the sum of the outflows not covered by known inflows.
+	Amount *big.Int
+	// TxHash and Block are where the known balance first ran out.
+	TxHash string
+	Block  uint64
+}
+
+// ModelSummary is the value accounting under one taint model.
+type ModelSummary struct {
+	Taint   string
+	Summary Summary
 }
 
 // Summary is the value accounting of a trace, per asset.
@@ -87,7 +123,10 @@ type Summary struct {
 	Assets []AssetSummary
 }
 
-// Buckets of the value accounting. Each unit of stolen value ends in exactly one.
+// Buckets of the value accounting. Each unit of stolen value ends in exactly
+// one. Dormant means the address was read to the end of the window and still
+// holds it; value at an address the walk never expanded is not followed, with
+// the cause (depth limit, budget, or an error or interruption).
 const (
 	BucketExchange       = "exchange"
 	BucketBridge         = "bridge"
@@ -95,7 +134,9 @@ const (
 	BucketSwapped        = "swapped"
 	BucketDormant        = "dormant"
 	BucketBelowThreshold = "below_threshold"
-	BucketNotFollowed    = "not_followed"
+	BucketNotFollowed    = "not_followed" // a failed hop or an interruption
+	BucketDepth          = "not_followed_depth"
+	BucketBudget         = "not_followed_budget"
 	BucketOther          = "other_terminal"
 )
 

@@ -24,3 +24,57 @@ type TokenRegistry interface {
 	// copies, when token is not that token itself.
 	Impersonates(chain string, token Address, meta Token) (Address, bool)
 }
+
+// trust classifies a transfer read by the walk. A Transfer event from a
+// recognised token contract is genuine whoever signed (the token enforces
+// allowances); a token copying a recognised token's symbol or name is
+// impersonating; any other token's event is genuine only when its claimed
+// sender signed the transaction or is a contract (which may have called in).
+func (w *walker) trust(t Transfer) Trust {
+	switch {
+	case t.Kind == KindERC721:
+		return TrustNFT
+	case t.Amount == nil || t.Amount.Sign() <= 0:
+		return TrustZeroValue
+	case t.Asset == NativeAsset:
+		return TrustGenuine
+	}
+	tok := Address(t.Asset)
+	if reg := w.opts.Tokens; reg != nil {
+		if reg.Recognised(w.opts.Chain, tok) {
+			return TrustGenuine
+		}
+		if meta, ok := w.tokens[tok]; ok {
+			if _, imp := reg.Impersonates(w.opts.Chain, tok, meta); imp {
+				return TrustImpersonating
+			}
+		}
+	}
+	if w.senderSigned(t) {
+		return TrustGenuine
+	}
+	return TrustSpoofed
+}
+
+// trustReason is the skip reason of a transfer that is not genuine.
+func (w *walker) trustReason(t Transfer, tr Trust) string {
+	switch tr {
+	case TrustNFT:
+		return "NFT transfer (not followed as value)"
+	case TrustZeroValue:
+		return "zero-value transfer (address poisoning)"
+	case TrustImpersonating:
+		s := "token " + string(t.Asset) + " impersonates"
+		if reg := w.opts.Tokens; reg != nil {
+			if real, ok := reg.Impersonates(w.opts.Chain, Address(t.Asset), w.tokens[Address(t.Asset)]); ok {
+				s += " " + string(real)
+			}
+		}
+		return s + " (impersonating token, not stolen value)"
+	case TrustSpoofed:
+		return "token event whose claimed sender did not sign the transaction (spoofed)"
+	case TrustFailed:
+		return "failed transaction (nothing moved)"
+	}
+	return ""
+}

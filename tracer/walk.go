@@ -28,6 +28,14 @@ type Options struct {
 	StopAtContracts bool
 	// Labels names known entities; nil means none.
 	Labels Labeler
+	// Tokens recognises genuine tokens; nil means none is recognised and
+	// every token event is judged by who signed it.
+	Tokens TokenRegistry
+	// Taint is the taint model; nil means Poison.
+	Taint TaintModel
+	// CompareTaint are further models whose accounting of the same walk
+	// goes into Trace.Alternatives.
+	CompareTaint []TaintModel
 	// Progress, when set, is called after each level.
 	Progress func(LevelStats)
 	// TheftTxs are the hashes (0x + 64 hex) of the transactions that moved
@@ -50,7 +58,8 @@ var ErrNoStolenValue = errors.New("the seeds received no value in the block wind
 // Walk follows the value the seeds received in the window, level by level.
 // It returns a Trace whenever it got past the seeds, also when a budget, a
 // failed hop or a cancelled ctx cut it short (Stats.StopReason says which);
-// it returns an error only when it could not start.
+// it returns an error when it could not start, and (with the Trace) when a
+// transfer it read was left unaccounted (ErrUnaccounted, a bug).
 func Walk(ctx context.Context, src Source, opts Options) (*Trace, error) {
 	if len(opts.Seeds) == 0 {
 		return nil, errors.New("tracer: no seed addresses")
@@ -66,6 +75,9 @@ func Walk(ctx context.Context, src Source, opts Options) (*Trace, error) {
 	w.run(ctx)
 	t := w.result()
 	t.Stats.Elapsed = time.Since(start)
+	if err := w.checkAccounted(t); err != nil {
+		return t, err
+	}
 	return t, nil
 }
 
@@ -80,6 +92,8 @@ type walker struct {
 	tokens     map[Address]Token
 	described  map[Address]bool
 	skipped    []Skip
+	read       map[string]bool // IDs of every transfer read
+	basis      string          // how the stolen value was derived
 	levels     []LevelStats
 	stop       StopReason
 	stopDetail string
@@ -95,7 +109,8 @@ func newWalker(src Source, opts Options) *walker {
 	return &walker{
 		src:        src,
 		opts:       opts,
-		ledger:     newLedger(),
+		ledger:     newLedger(opts.Taint),
+		read:       map[string]bool{},
 		nodes:      map[Address]*nodeState{},
 		thresholds: map[Asset]*big.Int{},
 		tokens:     map[Address]Token{},
@@ -136,13 +151,8 @@ func (w *walker) start(ctx context.Context) error {
 	if err := w.describeTokens(ctx, w.newTokens(in)); err != nil {
 		return err
 	}
-	for _, t := range in {
-		if _, isSeed := w.nodes[t.To]; !isSeed || !w.followable(t) {
-			continue
-		}
-		w.ledger.addCredit(t)
-	}
-	if len(w.ledger.credits) == 0 {
+	w.credit(in)
+	if len(w.ledger.stolen()) == 0 {
 		return fmt.Errorf("tracer: %w [%d,%d]", ErrNoStolenValue, w.opts.Window.From, w.opts.Window.To)
 	}
 	w.ledger.propagate(w.trusted)
@@ -197,7 +207,13 @@ func (w *walker) run(ctx context.Context) {
 			return
 		}
 		for _, t := range found {
-			if inFrontier[t.From] && t.From != t.To {
+			w.read[t.ID()] = true
+			switch {
+			case !inFrontier[t.From]:
+				w.skip(t, "not sent by an address of this level (the source answered more than asked)")
+			case t.From == t.To:
+				w.skip(t, "self-transfer (moves nothing)")
+			default:
 				w.ledger.addOutflow(t)
 			}
 		}
@@ -370,6 +386,19 @@ func (w *walker) describeTokens(ctx context.Context, tokens []Address) error {
 	return nil
 }
 
+// skip lists a transfer read but not followed, with its reason.
+func (w *walker) skip(t Transfer, reason string) {
+	w.skipped = append(w.skipped, skipOf(t, reason))
+}
+
+func skipOf(t Transfer, reason string) Skip {
+	var amount *big.Int
+	if t.Amount != nil {
+		amount = new(big.Int).Set(t.Amount)
+	}
+	return Skip{Address: t.To, TxHash: t.TxHash, Reason: reason, ID: t.ID(), Asset: t.Asset, Amount: amount}
+}
+
 // followable reports whether a transfer moves real value of a known asset.
 func (w *walker) followable(t Transfer) bool {
 	if t.Amount == nil || t.Amount.Sign() <= 0 || t.Kind == KindERC721 {
@@ -382,10 +411,10 @@ func (w *walker) followable(t Transfer) bool {
 	return ok
 }
 
-// trusted reports whether a transfer may carry taint: it must be followable,
-// and a token event's sender must be genuine.
+// trusted reports whether a transfer may carry taint: it must be followable
+// and genuine.
 func (w *walker) trusted(t Transfer) bool {
-	return w.followable(t) && (t.Kind != KindERC20 || w.senderSigned(t))
+	return w.followable(t) && w.trust(t) == TrustGenuine
 }
 
 // senderSigned reports whether a token event's claimed sender signed the

@@ -256,8 +256,8 @@ func TestWalkBudgetsAndDepth(t *testing.T) {
 		if tr.Stats.StopReason != StopDepth || node(tr, "h1").Stop != NodeDepth {
 			t.Errorf("stop = %q, h1 stop %q; want depth limit", tr.Stats.StopReason, node(tr, "h1").Stop)
 		}
-		if b := tr.Summary.Assets[0].Buckets[BucketNotFollowed]; b.Int64() != 100 {
-			t.Errorf("not followed = %v, want 100", b)
+		if b := tr.Summary.Assets[0].Buckets[BucketDepth]; b == nil || b.Int64() != 100 || tr.Summary.Assets[0].Buckets[BucketDormant] != nil {
+			t.Errorf("buckets = %v, want 100 not followed (depth limit) and nothing dormant", tr.Summary.Assets[0].Buckets)
 		}
 	})
 	t.Run("addresses", func(t *testing.T) {

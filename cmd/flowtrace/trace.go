@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ type traceOptions struct {
 
 	depth           int
 	minValue        string
+	taint           string
 	maxAddresses    int
 	maxRequests     int64
 	maxBlocks       uint64
@@ -89,9 +91,10 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.fromBlock, "from-block", "", "first block of the window: at or before the theft (required)")
 	f.StringVar(&o.toBlock, "to-block", "latest", "last block of the window: a number or latest")
 	f.StringVar(&o.minValue, "min-value", "0.1%", "smallest tainted amount followed: whole units (0.5) or a share of the stolen amount (0.1%)")
+	f.StringVar(&o.taint, "taint", "poison", "taint model: poison (stolen value leaves first), haircut (each outflow carries the sender's stolen share), fifo (first in, first out), or all (poison, with the other two side by side)")
 	f.StringArrayVar(&o.labelFiles, "labels", nil, "label file: CSV chain,address,label,category,source or TagPack .yaml; repeatable, later files win over earlier ones and the bundled registry")
 	f.BoolVar(&o.noBundled, "no-bundled-labels", false, "do not load the bundled registry of known Ethereum entities")
-	group(cmd, "What to trace", "seed", "theft-tx", "chain", "from-block", "to-block", "min-value", "labels", "no-bundled-labels")
+	group(cmd, "What to trace", "seed", "theft-tx", "chain", "from-block", "to-block", "min-value", "taint", "labels", "no-bundled-labels")
 
 	f.IntVar(&o.depth, "depth", 10, "hops to follow from the seeds")
 	f.IntVar(&o.maxAddresses, "max-addresses", 10000, "stop after this many addresses (0 = no limit)")
@@ -135,6 +138,8 @@ type traceRequest struct {
 	to        uint64 // 0 with toLatest
 	toLatest  bool
 	threshold tracer.Threshold
+	taint     tracer.TaintModel
+	compare   []tracer.TaintModel // the other models, for --taint all
 	native    evm.NativeMode
 	cache     cacheSpec
 }
@@ -175,6 +180,9 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 		return nil, usageErr("--to-block %q is not a block number or latest", o.toBlock)
 	} else if r.to < r.from {
 		return nil, usageErr("--from-block %d is after --to-block %d: swap them", r.from, r.to)
+	}
+	if r.taint, r.compare, err = parseTaint(o.taint); err != nil {
+		return nil, usageErr("--taint: %v", err)
 	}
 	if r.threshold, err = tracer.ParseThreshold(o.minValue); err != nil {
 		return nil, usageErr("--min-value: %v", err)
@@ -289,6 +297,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	trace, err := tracer.Walk(ctx, traced, tracer.Options{
 		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
+		Taint: req.taint, CompareTaint: req.compare,
 		TheftTxs: req.theftTxs, Labels: reg, Progress: func(l tracer.LevelStats) {
 			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
 				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
@@ -384,7 +393,7 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 		"chain": r.chain.name, "seeds": strings.Join(seeds, ","),
 		"from_block": strconv.FormatUint(w.From, 10), "to_block": strconv.FormatUint(w.To, 10),
 		"depth": strconv.Itoa(o.depth), "min_value": o.minValue, "max_addresses": strconv.Itoa(o.maxAddresses),
-		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts),
+		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts), "taint": cmp.Or(o.taint, "poison"),
 	}
 	if len(r.theftTxs) > 0 {
 		p["theft_txs"] = strings.Join(r.theftTxs, ",")
@@ -394,6 +403,17 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 
 // txHash is a transaction hash as --theft-tx takes it.
 var txHash = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
+
+// parseTaint reads --taint: one model, or all (poison for the walk, the
+// others compared on the same trace).
+func parseTaint(s string) (tracer.TaintModel, []tracer.TaintModel, error) {
+	if s == "all" {
+		all := tracer.TaintModels()
+		return all[0], all[1:], nil
+	}
+	m, err := tracer.ParseTaint(cmp.Or(s, "poison"))
+	return m, nil, err
+}
 
 // exitFor maps how a trace stopped to the exit code.
 func exitFor(r tracer.StopReason) error {
