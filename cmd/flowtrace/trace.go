@@ -28,6 +28,7 @@ type traceOptions struct {
 	chain     string
 	seeds     []string
 	theftTxs  []string
+	incident  string
 	fromBlock string
 	toBlock   string
 
@@ -69,14 +70,21 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 		Example: "  # trace a theft from its exploiter address, block 21895000 on\n" +
 			"  export ETH_RPC_URL=https://node.example   # keep the key out of your shell history\n" +
 			"  flowtrace trace --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
+			"  # a case as one file (name, chain, seeds, theft_txs, window, labels)\n" +
+			"  flowtrace trace --incident fixtures/dev-theft/incident.yaml --replay fixtures/dev-theft/rpc.replay --out out/demo\n\n" +
 			"  # replay a recorded trace with no network\n" +
 			"  flowtrace trace --replay fixtures/scenario/rpc.replay $(cat fixtures/scenario/args) --out out/demo",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.applyIncident(cmd.Flags()); err != nil {
+				return err
+			}
 			return runTrace(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	o.register(cmd)
+	cmd.Flags().StringVar(&o.incident, "incident", "", "incident FILE (YAML: name, chain, seeds, theft_txs, window, labels, depth, min_value): the case as one file; flags override it")
+	group(cmd, "What to trace", "incident")
 	cmd.SetUsageFunc(groupedUsage(traceGroups))
 	return cmd
 }
