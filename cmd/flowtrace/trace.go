@@ -263,6 +263,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		Chain: req.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
 		BatchSize: o.batchSize, Native: req.native, MaxBlocks: o.maxBlocks,
 		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
+		WrappedNatives: reg.WrappedNatives(req.chain.name), // WETH9 and kin: wraps keep their taint
 	})
 	if err != nil {
 		return usageErr("--rpc: %v", err)

@@ -183,6 +183,7 @@ func runTransfers(ctx context.Context, o *transfersOptions, stdout, stderr io.Wr
 		Chain: chain, HTTPClient: client, RequestsPerSecond: n.rps, MaxConcurrent: n.maxConcurrent,
 		BatchSize: n.batchSize, Native: req.native, MaxBlocks: n.maxBlocks,
 		RequestTimeout: n.timeout, MaxResponseBytes: n.maxResponseMB << 20,
+		WrappedNatives: reg.WrappedNatives(chain), // WETH9 and kin: wraps keep their taint
 	})
 	if err != nil {
 		return usageErr("--rpc: %v", err)
