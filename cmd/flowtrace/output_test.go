@@ -28,14 +28,14 @@ func TestWriteSVGLeftOutWithOneLine(t *testing.T) {
 		timeout time.Duration
 		want    string
 	}{
-		{10 * time.Millisecond, "dot did not lay out 1 nodes in 10ms (--render-timeout); render it with: dot -Tsvg " + dotPath + " -o " + svgPath},
+		{10 * time.Millisecond, "dot did not lay out 1 nodes in the 10ms left of --render-timeout 10ms; render it with: dot -Tsvg " + dotPath + " -o " + svgPath},
 		{0, "(--render-timeout 0); render it with: dot -Tsvg " + dotPath},
 	} {
 		if err := os.WriteFile(svgPath, []byte("<svg>old</svg>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		var lines []string
-		got, note := writeSVG(context.Background(), dotPath, svgPath, c.timeout, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) })
+		got, note := writeSVG(context.Background(), dotPath, svgPath, c.timeout, c.timeout, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) })
 		if got != "" || note != "" {
 			t.Errorf("timeout %s: writeSVG = %q, %q; want it left out", c.timeout, got, note)
 		}

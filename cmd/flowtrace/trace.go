@@ -127,7 +127,7 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.StringVarP(&o.out, "out", "o", "out/trace", "output directory")
 	f.StringVar(&o.caseName, "case", "", "case name written in the outputs (default: the first seed)")
 	f.BoolVar(&o.full, "full", false, "draw every address: do not collapse wide fan-outs in graph.dot")
-	f.DurationVar(&o.render, "render-timeout", graph.DefaultRenderTimeout, "give up graph.svg after this long, written last (0: leave it out); the other outputs never wait for it")
+	f.DurationVar(&o.render, "render-timeout", graph.DefaultRenderTimeout, "bound on writing the outputs: graph.svg, written last, is left out if not laid out by then (0: leave it out)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	group(cmd, "Output", "out", "case", "full", "render-timeout", "quiet")
 
