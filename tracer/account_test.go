@@ -87,7 +87,8 @@ func TestTrustModel(t *testing.T) {
 		transfers: []Transfer{
 			token(5, usdt, "victim", "seed", 1000, "seed"),
 			token(5, fake, "airdropper", "seed", 401_346_768, "airdropper"), // an impersonating airdrop
-			token(5, junk, "spammer", "seed", 7, "spammer"),                 // spam
+			token(5, junk, ZeroAddress, "seed", 7, "spammer"),               // a spam mint
+			token(5, junk, "victim", "seed", 3, "victim"),                   // the victim's own transfer counts
 			token(6, usdt, "seed", "hop", 600, "resolver"),                  // an aggregator's transferFrom pull
 			token(6, fake, "seed", "look-alike", 1000, "poisoner"),          // fake token's spoofed Transfer
 			token(7, usdt, "seed", "hop2", 400, "seed"),
@@ -97,10 +98,10 @@ func TestTrustModel(t *testing.T) {
 	if nodes := nodeSet(tr); !slices.Contains(nodes, "hop") || slices.Contains(nodes, "look-alike") {
 		t.Errorf("nodes = %v: want the pull of a recognised token followed, not the fake token", nodes)
 	}
-	if len(tr.Summary.Assets) != 1 || tr.Summary.Assets[0].Asset != Asset(usdt) || tr.Summary.Assets[0].Stolen.Int64() != 1000 {
-		t.Errorf("summary = %+v, want only the genuine USDT credited", tr.Summary.Assets)
+	if s := tr.Summary.Assets; len(s) != 2 || s[0].Asset != Asset(junk) || s[0].Stolen.Int64() != 3 || s[1].Asset != Asset(usdt) || s[1].Stolen.Int64() != 1000 {
+		t.Errorf("summary = %+v, want the genuine USDT and the victim's own JUNK transfer credited", tr.Summary.Assets)
 	}
-	if got := skipsOf(tr, "seed"); len(got) != 2 || !strings.Contains(strings.Join(got, "|"), "impersonat") || !strings.Contains(strings.Join(got, "|"), "spam") {
+	if got := skipsOf(tr, "seed"); len(got) != 2 || !strings.Contains(strings.Join(got, "|"), "impersonat") || !strings.Contains(strings.Join(got, "|"), "airdrop") {
 		t.Errorf("seed inflows skipped = %q, want the impersonating and the spam token", got)
 	}
 	if got := skipsOf(tr, "look-alike"); len(got) != 1 || !strings.Contains(got[0], "impersonat") {

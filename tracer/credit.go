@@ -43,7 +43,7 @@ func (w *walker) credit(in []Transfer) {
 			continue
 		}
 		if w.unsolicited(t) {
-			w.skip(t, "not credited to the seed: unrecognised token sent by someone else (spam airdrop; name the theft with --theft-tx to credit it)")
+			w.skip(t, "not credited to the seed: unrecognised token minted or sent to it in a transaction neither it nor the sender signed (airdrop or spoofed; name the theft with --theft-tx to credit it)")
 			continue
 		}
 		w.ledger.addCredit(t, true)
@@ -52,13 +52,19 @@ func (w *walker) credit(in []Transfer) {
 }
 
 // unsolicited reports whether an inflow of a seed is a token the registry
-// does not recognise, in a transaction the seed did not sign: an airdrop,
-// not a theft. Without a registry every token is judged by its signer alone.
+// does not recognise that the seed did not ask for: minted to it, or sent in
+// a transaction neither the seed nor the claimed sender signed (an airdrop,
+// a spoofed event). A victim's own transfer (the sender signed) and a pull
+// by the seed (the seed signed) count. Without a registry every token is
+// credited as before.
 func (w *walker) unsolicited(t Transfer) bool {
-	if t.Asset == NativeAsset || w.opts.Tokens == nil {
+	if t.Asset == NativeAsset || w.opts.Tokens == nil || w.opts.Tokens.Recognised(w.opts.Chain, Address(t.Asset)) {
 		return false
 	}
-	return !w.opts.Tokens.Recognised(w.opts.Chain, Address(t.Asset)) && t.TxFrom != t.To
+	if t.TxFrom == t.To {
+		return false
+	}
+	return t.From == ZeroAddress || t.TxFrom != t.From
 }
 
 // stolenBasis says how the stolen value was derived.
@@ -66,7 +72,7 @@ func (w *walker) stolenBasis(theft map[string]bool) string {
 	if len(theft) == 0 {
 		s := "everything of value the seeds received in the window"
 		if w.opts.Tokens != nil {
-			s += " (the native coin, recognised tokens, and tokens a seed pulled itself; impersonating and airdropped tokens excluded)"
+			s += " (the native coin, recognised tokens, and other tokens their sender or the seed signed for; impersonating, airdropped and spoofed tokens excluded)"
 		}
 		return s
 	}

@@ -307,7 +307,7 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
 		Taint: req.taint, CompareTaint: req.compare,
-		TheftTxs: req.theftTxs, Labels: reg, Progress: func(l tracer.LevelStats) {
+		TheftTxs: req.theftTxs, Labels: reg, Tokens: reg, Progress: func(l tracer.LevelStats) {
 			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
 				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
 				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond))

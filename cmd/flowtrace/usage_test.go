@@ -35,6 +35,7 @@ func TestTraceBadInput(t *testing.T) {
 		{"from missing", []string{"--seed", goodSeed}, "--from-block is required"},
 		{"unknown chain", []string{"--seed", goodSeed, "--chain", "dogechain"}, `unknown --chain "dogechain"`},
 		{"bad threshold", []string{"--seed", goodSeed, "--from-block", "1", "--min-value", "lots"}, "--min-value"},
+		{"bad taint model", []string{"--seed", goodSeed, "--from-block", "1", "--taint", "lifo"}, "--taint"},
 		{"short theft tx", []string{"--seed", goodSeed, "--from-block", "1", "--theft-tx", "0x1234"}, "--theft-tx \"0x1234\" is not a transaction hash: want 0x and 64 hex digits"},
 		{"theft tx not hex", []string{"--seed", goodSeed, "--from-block", "1", "--theft-tx", "0x" + strings.Repeat("g", 64)}, "want 0x and 64 hex digits"},
 		{"bad render timeout", []string{"--seed", goodSeed, "--from-block", "1", "--render-timeout", "-1s"}, "--render-timeout"},
