@@ -223,17 +223,22 @@ func TestCacheRedisKilledMidTrace(t *testing.T) {
 // bit-flipped entries are misses and get overwritten; the flow is unchanged.
 func TestCacheCorruptEntries(t *testing.T) {
 	dc := startDevCase(t)
-	url := redistest.URL(t)
-	cold := dc.trace(t, dc.url, "--cache", url)
+	cacheURL := redistest.URL(t)
+	cold := dc.trace(t, dc.url, "--cache", cacheURL)
 
-	opts, err := goredis.ParseURL(strings.Split(url, "?")[0])
+	base, query, _ := strings.Cut(cacheURL, "?")
+	opts, err := goredis.ParseURL(base)
 	if err != nil {
 		t.Fatal(err)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || q.Get("prefix") == "" {
+		t.Fatalf("redistest.URL %q has no key prefix (%v)", cacheURL, err)
 	}
 	c := goredis.NewClient(opts)
 	defer c.Close()
 	ctx := context.Background()
-	keys, err := c.Keys(ctx, "flowtrace-test:*").Result()
+	keys, err := c.Keys(ctx, q.Get("prefix")+"*").Result() // this test's keys only: the Redis is shared
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("no cached keys: %v", err)
 	}
@@ -256,12 +261,12 @@ func TestCacheCorruptEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bad := dc.trace(t, dc.url, "--cache", url)
+	bad := dc.trace(t, dc.url, "--cache", cacheURL)
 	if bad.stats.Misses == 0 || bad.stats.Hits != 0 {
 		t.Errorf("after corrupting every entry: %d hits, %d misses; want only misses", bad.stats.Hits, bad.stats.Misses)
 	}
 	same(t, "cold vs corrupted", cold, bad)
-	again := dc.trace(t, dc.url, "--cache", url)
+	again := dc.trace(t, dc.url, "--cache", cacheURL)
 	if again.stats.Misses != 0 || again.stats.Requests != again.stats.ProbeRequests {
 		t.Errorf("the corrupt entries were not overwritten: stats %+v", again.stats)
 	}
