@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("XDG_CACHE_HOME", dir)
 	os.Setenv(cacheEnv, "off")
 	code := m.Run()
+	if played.node != nil {
+		played.node.Close()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

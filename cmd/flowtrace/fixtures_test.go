@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -70,21 +70,32 @@ func TestLiveDevNodeEqualsReplay(t *testing.T) {
 	checkTruth(t, caseDir, out)
 }
 
-// playScenario starts a dev node and plays the scenario on it.
+// played is the scenario played once for the package on one dev node, which
+// the tests only read (each writes its own case folder and outputs).
+var played struct {
+	once  sync.Once
+	node  *devnode.Node
+	truth *scenario.Truth
+	err   error
+}
+
+// playScenario returns the dev node with the scenario played on it: started
+// by the first test that asks, shared by the others, closed by TestMain.
 func playScenario(t *testing.T) (*devnode.Node, *scenario.Truth) {
 	t.Helper()
-	node, err := devnode.Start(devnode.Options{Alloc: scenario.DevAlloc()})
-	if err != nil {
-		t.Fatal(err)
+	played.once.Do(func() {
+		node, err := devnode.Start(devnode.Options{Alloc: scenario.DevAlloc()})
+		if err != nil {
+			played.err = err
+			return
+		}
+		played.node = node
+		played.truth, played.err = scenario.Play(context.Background(), scenario.NewDevChain(node), scenario.Config{})
+	})
+	if played.err != nil {
+		t.Fatalf("playing the scenario: %v", played.err)
 	}
-	t.Cleanup(func() { node.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	truth, err := scenario.Play(ctx, scenario.NewDevChain(node), scenario.Config{})
-	if err != nil {
-		t.Fatalf("playing the scenario: %v", err)
-	}
-	return node, truth
+	return played.node, played.truth
 }
 
 // recordDevTheft re-records the dev-theft case: the scenario's truth, the
