@@ -19,6 +19,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/flowtrace/flowtrace/cache/bolt"
+	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/cache/redistest"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
@@ -29,6 +30,14 @@ func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "flowtrace-cache-test")
 	if err != nil {
 		panic(err)
+	}
+	// go build inside tests (the worker binary) keeps the user's build
+	// cache, which Go finds under XDG_CACHE_HOME too: without it every run
+	// rebuilt go-ethereum from scratch (minutes).
+	if os.Getenv("GOCACHE") == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			os.Setenv("GOCACHE", filepath.Join(d, "go-build"))
+		}
 	}
 	os.Setenv("XDG_CACHE_HOME", dir)
 	os.Setenv(cacheEnv, "off")
@@ -229,19 +238,14 @@ func TestCacheCorruptEntries(t *testing.T) {
 	cacheURL := redistest.URL(t)
 	cold := dc.trace(t, dc.url, "--cache", cacheURL)
 
-	base, query, _ := strings.Cut(cacheURL, "?")
-	opts, err := goredis.ParseURL(base)
+	c, prefix, err := redis.Connect(context.Background(), cacheURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := url.ParseQuery(query)
-	if err != nil || q.Get("prefix") == "" {
-		t.Fatalf("redistest.URL %q has no key prefix (%v)", cacheURL, err)
-	}
-	c := goredis.NewClient(opts)
 	defer c.Close()
 	ctx := context.Background()
-	keys, err := c.Keys(ctx, q.Get("prefix")+"*").Result() // this test's keys only: the Redis is shared
+	// Only this test's keys: the Redis is shared with other tests.
+	keys, err := c.Keys(ctx, prefix+"*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("no cached keys: %v", err)
 	}
