@@ -44,6 +44,9 @@ type caller struct {
 	attempts    int           // tries per batch, including the first
 	backoffBase time.Duration // first retry delay
 	backoffMax  time.Duration
+	// wait, when set, stands in for the timer between attempts (tests
+	// record the waits instead of spending them).
+	wait func(ctx context.Context, d time.Duration) error
 
 	requests   atomic.Int64
 	roundTrips atomic.Int64
@@ -361,6 +364,9 @@ func (c *caller) sleep(ctx context.Context, attempt int, retryAfter time.Duratio
 	d = d/2 + rand.N(d/2+1) // jitter
 	if retryAfter > d {
 		d = min(retryAfter, maxRetryAfter)
+	}
+	if c.wait != nil {
+		return d, c.wait(ctx, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
