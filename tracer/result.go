@@ -134,6 +134,7 @@ func (w *walker) summary() Summary {
 		}
 	}
 	var s Summary
+	over := w.reachedOverThreshold()
 	for _, asset := range slices.Sorted(maps.Keys(stolen)) {
 		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset),
 			SwappedIn: swappedIn[asset], Symbol: w.symbol(asset)}
@@ -145,7 +146,7 @@ func (w *walker) summary() Summary {
 			if x == nil || x.Sign() == 0 {
 				continue
 			}
-			b := w.bucket(holder)
+			b := w.bucket(holder, over)
 			if as.Buckets[b] == nil {
 				as.Buckets[b] = new(big.Int)
 			}
@@ -176,11 +177,12 @@ func (w *walker) symbol(a Asset) string {
 	return w.tokens[Address(a)].Symbol
 }
 
-// bucket names where value held at an address counts.
-func (w *walker) bucket(a Address) string {
+// bucket names where value held at an address counts; over lists the
+// addresses (not nodes) that got at least the threshold.
+func (w *walker) bucket(a Address, over map[Address]bool) string {
 	n, ok := w.nodes[a]
 	if !ok {
-		if w.reachedOverThreshold(a) {
+		if over[a] {
 			return BucketBudget // an address budget kept it out
 		}
 		return BucketBelowThreshold
@@ -213,15 +215,16 @@ func (w *walker) bucket(a Address) string {
 	return BucketNotFollowed
 }
 
-// reachedOverThreshold reports whether a transfer to a (not a node) carried
-// at least the threshold.
-func (w *walker) reachedOverThreshold(a Address) bool {
+// reachedOverThreshold lists the recipients that are not nodes although a
+// transfer carried them at least the threshold (a budget kept them out).
+func (w *walker) reachedOverThreshold() map[Address]bool {
+	over := map[Address]bool{}
 	for _, t := range w.ledger.outflows {
-		if t.To == a && w.kept(t) {
-			return true
+		if _, node := w.nodes[t.To]; !node && w.kept(t) {
+			over[t.To] = true
 		}
 	}
-	return false
+	return over
 }
 
 func compareTransfers(a, b Transfer) int {

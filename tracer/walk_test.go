@@ -265,6 +265,10 @@ func TestWalkBudgetsAndDepth(t *testing.T) {
 		if len(tr.Nodes) != 4 || tr.Stats.StopReason != StopAddresses {
 			t.Errorf("nodes = %v stop %q, want 4 nodes and the address budget", nodeSet(tr), tr.Stats.StopReason)
 		}
+		// The value sits at an address the budget kept out: not followed, not below threshold.
+		if b := tr.Summary.Assets[0].Buckets; b[BucketBudget] == nil || b[BucketBudget].Int64() != 100 || b[BucketBelowThreshold] != nil {
+			t.Errorf("buckets = %v, want 100 not followed (budget)", b)
+		}
 		checkConservation(t, tr)
 	})
 	t.Run("hop failure", func(t *testing.T) {
