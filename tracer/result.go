@@ -125,7 +125,12 @@ func (w *walker) finalStop() (StopReason, string) {
 }
 
 // summary books every unit of stolen value to the bucket where it ended.
-func (w *walker) summary() Summary {
+func (w *walker) summary() Summary { return w.summaryWith(w.reachedOverThreshold(), nil) }
+
+// summaryWith books the ledger's holdings. over lists the recipients a
+// budget kept out; walked, for another model's accounting, is what the
+// walk's own model brought to each address (nil for the walk's own).
+func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset]*big.Int) Summary {
 	stolen := w.ledger.stolen()
 	swapped, swappedIn := sumByAsset(w.ledger.swapped), sumByAsset(w.ledger.swappedIn)
 	for a := range swappedIn {
@@ -134,7 +139,6 @@ func (w *walker) summary() Summary {
 		}
 	}
 	var s Summary
-	over := w.reachedOverThreshold()
 	for _, asset := range slices.Sorted(maps.Keys(stolen)) {
 		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset),
 			SwappedIn: swappedIn[asset], Symbol: w.symbol(asset)}
@@ -147,6 +151,9 @@ func (w *walker) summary() Summary {
 				continue
 			}
 			b := w.bucket(holder, over)
+			if _, node := w.nodes[holder]; walked != nil && !node && !over[holder] && len(walked[holder]) == 0 {
+				b = BucketWalk // the walk's model brought nothing here, so it never looked further
+			}
 			if as.Buckets[b] == nil {
 				as.Buckets[b] = new(big.Int)
 			}
@@ -160,6 +167,7 @@ func (w *walker) summary() Summary {
 // summaryUnder replays the walk's ledger under model m and books it; the
 // walk's own model is restored after.
 func (w *walker) summaryUnder(m TaintModel) ModelSummary {
+	over, walked := w.reachedOverThreshold(), w.ledger.received
 	own := w.ledger.model
 	defer func() {
 		w.ledger.model = own
@@ -167,7 +175,7 @@ func (w *walker) summaryUnder(m TaintModel) ModelSummary {
 	}()
 	w.ledger.model = m
 	w.ledger.propagate(w.trusted)
-	return ModelSummary{Taint: m.Name(), Summary: w.summary()}
+	return ModelSummary{Taint: m.Name(), Summary: w.summaryWith(over, walked)}
 }
 
 func (w *walker) symbol(a Asset) string {

@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"math/big"
+	"slices"
 	"testing"
 )
 
@@ -137,5 +138,20 @@ func TestWalkComparesModelsOnOneTrace(t *testing.T) {
 	// The walk's own accounting is restored after the comparison.
 	if a := node(tr, "a").Received[NativeAsset].Int64(); a != 75 {
 		t.Errorf("a received %d under poison, want 75", a)
+	}
+}
+
+// Under --taint all, value another model puts where the walk's model brought
+// nothing is booked as not followed by the walk, not as below threshold.
+func TestComparedModelBooksWhatTheWalkDidNotFollow(t *testing.T) {
+	theft := eth(5, "victim", "seed", 100)
+	src := &fakeSource{transfers: []Transfer{eth(4, "payroll", "seed", 100), theft, eth(6, "seed", "a", 100), eth(7, "seed", "b", 100)}}
+	tr := walk(t, src, Options{TheftTxs: []string{theft.TxHash}, CompareTaint: []TaintModel{Haircut{}}})
+	if slices.Contains(nodeSet(tr), "b") {
+		t.Fatalf("poison-first followed b, which got no stolen value")
+	}
+	b := tr.Alternatives[0].Summary.Assets[0].Buckets
+	if b[BucketWalk] == nil || b[BucketWalk].Int64() != 50 || b[BucketDormant].Int64() != 50 || b[BucketBelowThreshold] != nil {
+		t.Errorf("haircut buckets = %v, want 50 dormant at a and 50 at b not followed by the walk", b)
 	}
 }

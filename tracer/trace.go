@@ -137,7 +137,10 @@ const (
 	BucketNotFollowed    = "not_followed" // a failed hop or an interruption
 	BucketDepth          = "not_followed_depth"
 	BucketBudget         = "not_followed_budget"
-	BucketOther          = "other_terminal"
+	// BucketWalk is only in Trace.Alternatives: value another model puts at
+	// an address the walk's own model brought nothing to, so it was not followed.
+	BucketWalk  = "not_followed_model"
+	BucketOther = "other_terminal"
 )
 
 // AssetSummary is where the stolen amount of one asset ended, per bucket.
