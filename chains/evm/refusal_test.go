@@ -25,6 +25,7 @@ func TestRefusedBatch(t *testing.T) {
 		{"short answer", 200, `[{"jsonrpc":"2.0","id":1,"result":"0x1"},{"jsonrpc":"2.0","id":2,"result":"0x1"}]`, true, ""},
 		{"HTTP 400 answering the calls", 400, `[{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}},{"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":"bad"}},{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad"}}]`, true, ""},
 		{"HTTP 429", 429, "Too Many Requests", true, ""},
+		{"HTTP 403 one object", 403, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Monthly capacity limit exceeded."}}`, true, ""},
 		{"not a batch", 200, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch too large"}}`, false, ""},
 	} {
 		err := refusedBatch(tt.status, []byte(tt.body), ids, tt.batch)

@@ -111,8 +111,11 @@ func refusedBatch(status int, data []byte, ids []string, batch bool) error {
 	if !batch || len(ids) < 2 {
 		return nil
 	}
-	msgs, isArray, err := decodeIDs(data)
 	httpRefusal := status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge
+	if (status < 200 || status >= 300) && !httpRefusal {
+		return nil // 401, 403, 429, 5xx: about the account or the node, not the batch
+	}
+	msgs, isArray, err := decodeIDs(data)
 	switch {
 	case err != nil || len(msgs) == 0:
 		if httpRefusal {
