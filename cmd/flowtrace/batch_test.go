@@ -75,7 +75,7 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	// A case whose seed received nothing fails; the batch goes on.
 	path, n := scenarioCases(t, truth, fmt.Sprintf("empty,dev,%s,%d,%d,0", goodSeed, truth.FromBlock, truth.ToBlock))
 	out := t.TempDir()
-	args := []string{"batch", path, "--out", out, "--workers", "2", "--rpc", node.URL(), "--labels", filepath.Join(devTheft, "labels.csv")}
+	args := []string{"batch", path, "--out", out, "--workers", "2", "--rpc", node.URL(), "--labels", filepath.Join(devTheft, "labels.csv"), "--labels", filepath.Join(devTheft, "tokens.csv")}
 	code, stdout, stderr := runCLI(t, args...)
 	if code != exitIncomplete {
 		t.Fatalf("exit %d, want %d (one case fails); stderr:\n%s", code, exitIncomplete, stderr)
@@ -168,10 +168,10 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	node, truth := playScenario(t)
 	path, n := scenarioCases(t, truth)
 	out := t.TempDir()
-	labels := filepath.Join(devTheft, "labels.csv")
+	labels, tokens := filepath.Join(devTheft, "labels.csv"), filepath.Join(devTheft, "tokens.csv")
 
 	submit := func(extra ...string) (string, error) {
-		cmd := exec.Command(bin, append([]string{"batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels}, extra...)...)
+		cmd := exec.Command(bin, append([]string{"batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels, "--labels", tokens}, extra...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
@@ -204,7 +204,7 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	startWorker := func(i int, rpcURL string) {
 		log := &syncBuffer{}
 		w := exec.Command(bin, "worker", "--queue", queueURL, "--rpc", rpcURL, "--name", fmt.Sprintf("w%d", i),
-			"--reclaim-after", "2s", "--exit-when-idle", "--labels", labels)
+			"--reclaim-after", "2s", "--exit-when-idle", "--labels", labels, "--labels", tokens)
 		w.Stderr = log
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
@@ -234,7 +234,7 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	collect := exec.CommandContext(ctx, bin, "batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels)
+	collect := exec.CommandContext(ctx, bin, "batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels, "--labels", tokens)
 	var stderr bytes.Buffer
 	collect.Stderr = &stderr
 	if err := collect.Run(); err != nil {
