@@ -59,6 +59,7 @@ func TestTraceThroughFaults(t *testing.T) {
 	runs = append(runs, run{"all", append(rpcfault.Transient(), rpcfault.Limits()...)})
 	for i, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
+			t.Parallel() // the classes' waits (Retry-After, hung requests) overlap
 			p, err := rpcfault.Start(rpcfault.Options{
 				Upstream: fc.node.URL(), Seed: uint64(i + 1), Rate: 0.2, Classes: r.classes, MaxResults: 4, // the scenario's busiest single-block answer
 			})

@@ -17,6 +17,7 @@ func TestTraceThroughProviders(t *testing.T) {
 			continue // the dev node serves no trace_filter: chains/evm TestTraceFilterPaged
 		}
 		t.Run(string(c), func(t *testing.T) {
+			t.Parallel() // the classes' waits (Retry-After) overlap
 			p, err := rpcfault.Start(rpcfault.Options{
 				Upstream: fc.node.URL(), Classes: []rpcfault.Class{c},
 				MaxBatch: 3, MaxRange: 4, MaxResults: 4, // the scenario's busiest single-block answer
