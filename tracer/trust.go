@@ -25,12 +25,20 @@ type TokenRegistry interface {
 	Impersonates(chain string, token Address, meta Token) (Address, bool)
 }
 
-// trust classifies a transfer read by the walk. A Transfer event from a
-// recognised token contract is genuine whoever signed (the token enforces
-// allowances); a token copying a recognised token's symbol or name is
-// impersonating; any other token's event is genuine only when its claimed
-// sender signed the transaction or is a contract (which may have called in).
+// trust classifies a transfer read by the walk (see Classify).
 func (w *walker) trust(t Transfer) Trust {
+	return Classify(t, w.opts.Chain, w.opts.Tokens,
+		func(a Address) (Token, bool) { tok, ok := w.tokens[a]; return tok, ok },
+		func(a Address) bool { n, ok := w.nodes[a]; return ok && n.IsContract })
+}
+
+// Classify is the trust rule for any caller (the walk, the transfers
+// command): NFTs and zero values first; native value and recognised tokens
+// are genuine; a token whose metadata (from meta, when described) copies a
+// recognised token is impersonating; any other token event is genuine only
+// when its claimed sender signed the transaction or is a contract (which
+// acts only by calling, so it called into the token). reg may be nil.
+func Classify(t Transfer, chain string, reg TokenRegistry, meta func(Address) (Token, bool), isContract func(Address) bool) Trust {
 	switch {
 	case t.Kind == KindERC721:
 		return TrustNFT
@@ -40,17 +48,17 @@ func (w *walker) trust(t Transfer) Trust {
 		return TrustGenuine
 	}
 	tok := Address(t.Asset)
-	if reg := w.opts.Tokens; reg != nil {
-		if reg.Recognised(w.opts.Chain, tok) {
+	if reg != nil {
+		if reg.Recognised(chain, tok) {
 			return TrustGenuine
 		}
-		if meta, ok := w.tokens[tok]; ok {
-			if _, imp := reg.Impersonates(w.opts.Chain, tok, meta); imp {
+		if m, ok := meta(tok); ok {
+			if _, imp := reg.Impersonates(chain, tok, m); imp {
 				return TrustImpersonating
 			}
 		}
 	}
-	if w.senderSigned(t) {
+	if t.TxFrom == t.From || isContract(t.From) {
 		return TrustGenuine
 	}
 	return TrustSpoofed

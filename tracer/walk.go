@@ -417,17 +417,6 @@ func (w *walker) trusted(t Transfer) bool {
 	return w.followable(t) && w.trust(t) == TrustGenuine
 }
 
-// senderSigned reports whether a token event's claimed sender signed the
-// transaction or is a contract. A spoofed Transfer event (address poisoning)
-// names a sender that did neither.
-func (w *walker) senderSigned(t Transfer) bool {
-	if t.TxFrom == t.From {
-		return true
-	}
-	n, ok := w.nodes[t.From]
-	return ok && n.IsContract
-}
-
 // kept reports whether a traced transfer carried at least the threshold.
 func (w *walker) kept(t Transfer) bool {
 	x := w.ledger.tainted[t.ID()]

@@ -274,30 +274,12 @@ func dedupeAddrs(as []tracer.Address) []tracer.Address {
 	return slices.Compact(as)
 }
 
-// trustOf judges a transfer as the walk does. A token event is genuine when
-// the token is recognised (bundled registry or a token file: the token
-// enforces allowances, whoever signed); otherwise its claimed sender must
-// have signed the transaction or be a contract (a contract acts only by
-// calling, so it called into the token; an EOA acts only by signing). A token
-// copying a recognised token's symbol or name is impersonating.
+// trustOf judges a transfer as the walk does (tracer.Classify), with what
+// Describe told about its token and its claimed sender.
 func trustOf(t tracer.Transfer, d tracer.Descriptions, reg tracer.TokenRegistry) tracer.Trust {
-	switch {
-	case t.Kind == tracer.KindERC721:
-		return tracer.TrustNFT
-	case t.Amount == nil || t.Amount.Sign() == 0:
-		return tracer.TrustZeroValue
-	case t.Asset == tracer.NativeAsset || reg.Recognised(t.Chain, tracer.Address(t.Asset)):
-		return tracer.TrustGenuine
-	}
-	if meta, ok := d.Tokens[tracer.Address(t.Asset)]; ok {
-		if _, copies := reg.Impersonates(t.Chain, tracer.Address(t.Asset), meta); copies {
-			return tracer.TrustImpersonating
-		}
-	}
-	if t.From == t.TxFrom || d.Accounts[t.From].IsContract {
-		return tracer.TrustGenuine
-	}
-	return tracer.TrustSpoofed
+	return tracer.Classify(t, t.Chain, reg,
+		func(a tracer.Address) (tracer.Token, bool) { tok, ok := d.Tokens[a]; return tok, ok },
+		func(a tracer.Address) bool { return d.Accounts[a].IsContract })
 }
 
 // transferRow is one line of the output.
