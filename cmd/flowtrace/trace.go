@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
-	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
@@ -111,18 +110,7 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.stopAtContracts, "stop-at-contracts", false, "treat unlabelled contracts as endpoints instead of following them")
 	group(cmd, "Where to stop", "depth", "max-addresses", "max-rpc-requests", "max-blocks", "stop-at-contracts")
 
-	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL); repeat for fallbacks that share the load")
-	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
-	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
-	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
-	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
-	f.DurationVar(&o.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
-	f.Int64Var(&o.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
-	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
-
-	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
-	f.StringVar(&o.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
-	group(cmd, "Record and replay", "record", "replay")
+	o.registerNode(cmd)
 
 	f.StringVarP(&o.out, "out", "o", "out/trace", "output directory")
 	f.StringVar(&o.caseName, "case", "", "case name written in the outputs (default: the first seed)")
@@ -132,9 +120,6 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	group(cmd, "Output", "out", "case", "full", "render-timeout", "quiet")
 
 	o.cache.register(cmd)
-
-	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
-	f.Lookup("rpc").DefValue = "[]"
 }
 
 // traceRequest is the validated input of a trace.
@@ -175,37 +160,21 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 		}
 		r.theftTxs = append(r.theftTxs, strings.ToLower(h))
 	}
-	if o.fromBlock == "" {
-		return nil, usageErr("--from-block is required: give the block of the theft, or one just before it")
+	if err := o.parseWindow(r, "give the block of the theft, or one just before it"); err != nil {
+		return nil, err
 	}
 	var err error
-	if r.from, err = strconv.ParseUint(o.fromBlock, 10, 64); err != nil {
-		return nil, usageErr("--from-block %q is not a block number", o.fromBlock)
-	}
-	if o.toBlock == "latest" || o.toBlock == "" {
-		r.toLatest = true
-	} else if r.to, err = strconv.ParseUint(o.toBlock, 10, 64); err != nil {
-		return nil, usageErr("--to-block %q is not a block number or latest", o.toBlock)
-	} else if r.to < r.from {
-		return nil, usageErr("--from-block %d is after --to-block %d: swap them", r.from, r.to)
-	}
 	if r.taint, r.compare, err = parseTaint(o.taint); err != nil {
 		return nil, usageErr("--taint: %v", err)
 	}
 	if r.threshold, err = tracer.ParseThreshold(o.minValue); err != nil {
 		return nil, usageErr("--min-value: %v", err)
 	}
-	if r.native, err = evm.ParseNativeMode(o.native); err != nil {
-		return nil, usageErr("--native: %v", err)
+	if err := o.parseNode(r); err != nil {
+		return nil, err
 	}
 	if o.depth < 1 {
 		return nil, usageErr("--depth %d: follow at least 1 hop", o.depth)
-	}
-	if o.record != "" && o.replay != "" {
-		return nil, usageErr("--record and --replay exclude each other: record against a node, replay without one")
-	}
-	if o.timeout <= 0 || o.maxResponseMB <= 0 {
-		return nil, usageErr("--request-timeout and --max-response-mb must be above 0")
 	}
 	if o.render < 0 {
 		return nil, usageErr("--render-timeout %s: give a duration like 8s, or 0 to leave graph.svg out", o.render)
@@ -235,64 +204,26 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	if err := o.checkNode(); err != nil {
 		return err
 	}
-	reg := labels.New()
-	if !o.noBundled {
-		if reg, err = labels.Bundled(); err != nil {
-			return withCode(exitError, err)
-		}
+	reg, err := loadRegistry(o.noBundled, o.labelFiles)
+	if err != nil {
+		return err
 	}
-	for _, path := range o.labelFiles {
-		if err := reg.LoadFile(path); err != nil {
-			return usageErr("--labels: %v", err)
-		}
-	}
-	logf := func(format string, args ...any) {
-		if !o.quiet {
-			fmt.Fprintf(stderr, format+"\n", args...)
-		}
-	}
+	logf := o.logger(stderr)
 	for _, c := range reg.Conflicts {
 		logf("labels: conflict: %s", c)
 	}
 
-	client, endpoints, saveRecording, err := o.transport()
+	src, saveRecording, err := o.dial(ctx, req, reg)
 	if err != nil {
 		return err
-	}
-	src, err := evm.DialAll(ctx, endpoints, evm.Options{
-		Chain: req.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
-		BatchSize: o.batchSize, Native: req.native, MaxBlocks: o.maxBlocks,
-		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
-		WrappedNatives: reg.WrappedNatives(req.chain.name), // WETH9 and kin: wraps keep their taint
-	})
-	if err != nil {
-		return usageErr("--rpc: %v", err)
 	}
 	defer src.Close()
 	src.DecodeEvents()  // THORChain router and Tornado events -> bridge and mixer patterns
 	src.DescribeAhead() // recipients' eth_getCode in the round of the signer lookups
 
-	info, err := src.Probe(ctx)
-	if err != nil {
-		if errors.Is(err, tracer.ErrUnsupported) {
-			return usageErr("%v", err)
-		}
-		if errors.Is(err, evm.ErrOtherChain) {
-			return usageErr("%v: give --rpc endpoints of one chain", err)
-		}
-		return withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
-	}
-	if err := req.chain.check(info.ChainID); err != nil {
-		return usageErr("%v", err)
-	}
-	window, err := req.window(info.Head)
+	info, window, err := o.probe(ctx, src, req)
 	if err != nil {
 		return err
-	}
-	if n := src.ScanBlocks(window); n > o.maxBlocks {
-		return usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (roughly %s at ~20 blocks/s on a full node); "+
-			"narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
-			window.From, window.To, n, (time.Duration(n/20) * time.Second).String())
 	}
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
 		req.chain.name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))

@@ -5,18 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowtrace/flowtrace/chains/evm"
-	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
 )
@@ -61,25 +56,14 @@ func newTransfersCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.noBundled, "no-bundled-labels", false, "do not load the bundled registry of known entities and tokens")
 	group(cmd, "What to extract", "address", "chain", "from-block", "to-block", "direction", "labels", "no-bundled-labels")
 
-	f.StringArrayVar(&n.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL); repeat for fallbacks")
-	f.StringVar(&n.native, "native", "auto", "how native ETH is found: auto, trace_filter, blockscan or off (tokens only)")
-	f.Float64Var(&n.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
-	f.IntVar(&n.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
-	f.IntVar(&n.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
 	f.Uint64Var(&n.maxBlocks, "max-blocks", 100000, "refuse to scan more blocks than this for native transfers")
-	f.DurationVar(&n.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
-	f.Int64Var(&n.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB")
-	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "max-blocks", "request-timeout", "max-response-mb")
-
-	f.StringVar(&n.record, "record", "", "record the node's answers to FILE")
-	f.StringVar(&n.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
-	group(cmd, "Record and replay", "record", "replay")
+	n.registerNode(cmd)
+	group(cmd, "Node", "max-blocks")
 
 	f.StringVar(&o.format, "format", "csv", "csv or jsonl (JSON Lines)")
 	f.StringVarP(&o.out, "out", "o", "", "write to FILE (atomically) instead of stdout")
 	f.BoolVarP(&n.quiet, "quiet", "q", false, "no progress on stderr")
 	group(cmd, "Output", "format", "out", "quiet")
-	f.Lookup("rpc").DefValue = "[]"
 	cmd.SetUsageFunc(groupedUsage(transfersGroups))
 	return cmd
 }
@@ -88,7 +72,6 @@ func newTransfersCmd(stdout, stderr io.Writer) *cobra.Command {
 type transfersRequest struct {
 	window    traceRequest // chain, addresses (as seeds) and block window
 	dirs      []tracer.Direction
-	native    evm.NativeMode
 	jsonLines bool
 }
 
@@ -109,19 +92,8 @@ func (o *transfersOptions) validate() (*transfersRequest, error) {
 		}
 		r.window.seeds = append(r.window.seeds, a)
 	}
-	if n.fromBlock == "" {
-		return nil, usageErr("--from-block is required: give the first block of the window")
-	}
-	var err error
-	if r.window.from, err = strconv.ParseUint(n.fromBlock, 10, 64); err != nil {
-		return nil, usageErr("--from-block %q is not a block number", n.fromBlock)
-	}
-	if n.toBlock == "latest" || n.toBlock == "" {
-		r.window.toLatest = true
-	} else if r.window.to, err = strconv.ParseUint(n.toBlock, 10, 64); err != nil {
-		return nil, usageErr("--to-block %q is not a block number or latest", n.toBlock)
-	} else if r.window.to < r.window.from {
-		return nil, usageErr("--from-block %d is after --to-block %d: swap them", r.window.from, r.window.to)
+	if err := n.parseWindow(&r.window, "give the first block of the window"); err != nil {
+		return nil, err
 	}
 	switch o.direction {
 	case "out":
@@ -140,14 +112,8 @@ func (o *transfersOptions) validate() (*transfersRequest, error) {
 	default:
 		return nil, usageErr("--format %q: want csv or jsonl", o.format)
 	}
-	if r.native, err = evm.ParseNativeMode(n.native); err != nil {
-		return nil, usageErr("--native: %v", err)
-	}
-	if n.record != "" && n.replay != "" {
-		return nil, usageErr("--record and --replay exclude each other: record against a node, replay without one")
-	}
-	if n.timeout <= 0 || n.maxResponseMB <= 0 {
-		return nil, usageErr("--request-timeout and --max-response-mb must be above 0")
+	if err := n.parseNode(&r.window); err != nil {
+		return nil, err
 	}
 	return r, n.checkNode()
 }
@@ -158,54 +124,18 @@ func runTransfers(ctx context.Context, o *transfersOptions, stdout, stderr io.Wr
 		return err
 	}
 	n := &o.node
-	reg := labels.New()
-	if !o.noBundled {
-		if reg, err = labels.Bundled(); err != nil {
-			return withCode(exitError, err)
-		}
-	}
-	for _, path := range o.labelFiles {
-		if err := reg.LoadFile(path); err != nil {
-			return usageErr("--labels: %v", err)
-		}
-	}
-	logf := func(format string, args ...any) {
-		if !n.quiet {
-			fmt.Fprintf(stderr, format+"\n", args...)
-		}
-	}
-	client, endpoints, saveRecording, err := n.transport()
+	reg, err := loadRegistry(o.noBundled, o.labelFiles)
 	if err != nil {
 		return err
 	}
-	chain := req.window.chain.name
-	src, err := evm.DialAll(ctx, endpoints, evm.Options{
-		Chain: chain, HTTPClient: client, RequestsPerSecond: n.rps, MaxConcurrent: n.maxConcurrent,
-		BatchSize: n.batchSize, Native: req.native, MaxBlocks: n.maxBlocks,
-		RequestTimeout: n.timeout, MaxResponseBytes: n.maxResponseMB << 20,
-		WrappedNatives: reg.WrappedNatives(chain), // WETH9 and kin: wraps keep their taint
-	})
+	src, saveRecording, err := n.dial(ctx, &req.window, reg)
 	if err != nil {
-		return usageErr("--rpc: %v", err)
+		return err
 	}
 	defer src.Close()
-	info, err := src.Probe(ctx)
-	if err != nil {
-		if errors.Is(err, tracer.ErrUnsupported) || errors.Is(err, evm.ErrOtherChain) {
-			return usageErr("%v", err)
-		}
-		return withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
-	}
-	if err := req.window.chain.check(info.ChainID); err != nil {
-		return usageErr("%v", err)
-	}
-	window, err := req.window.window(info.Head)
+	_, window, err := n.probe(ctx, src, &req.window)
 	if err != nil {
 		return err
-	}
-	if blocks := src.ScanBlocks(window); blocks > n.maxBlocks {
-		return usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers: narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
-			window.From, window.To, blocks)
 	}
 	var all []tracer.Transfer
 	for _, d := range req.dirs {
@@ -250,7 +180,7 @@ func runTransfers(ctx context.Context, o *transfersOptions, stdout, stderr io.Wr
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	logf("flowtrace: %d transfers of %d addresses in [%d,%d]; %d requests", len(rows), len(req.window.seeds), window.From, window.To, src.Usage().Requests)
+	n.logger(stderr)("flowtrace: %d transfers of %d addresses in [%d,%d]; %d requests", len(rows), len(req.window.seeds), window.From, window.To, src.Usage().Requests)
 	return nil
 }
 

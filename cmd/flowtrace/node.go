@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/chains/labels"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// registerNode adds the flags that reach the node, and record and replay:
+// trace and transfers take them alike.
+func (o *traceOptions) registerNode(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL); repeat for fallbacks that share the load")
+	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
+	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
+	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")
+	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
+	f.DurationVar(&o.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
+	f.Int64Var(&o.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
+	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
+
+	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
+	f.StringVar(&o.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
+	group(cmd, "Record and replay", "record", "replay")
+
+	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
+	f.Lookup("rpc").DefValue = "[]"
+}
+
+// parseWindow reads --from-block and --to-block into r; fromHint says what
+// to give when --from-block is missing.
+func (o *traceOptions) parseWindow(r *traceRequest, fromHint string) error {
+	if o.fromBlock == "" {
+		return usageErr("--from-block is required: %s", fromHint)
+	}
+	var err error
+	if r.from, err = strconv.ParseUint(o.fromBlock, 10, 64); err != nil {
+		return usageErr("--from-block %q is not a block number", o.fromBlock)
+	}
+	if o.toBlock == "latest" || o.toBlock == "" {
+		r.toLatest = true
+	} else if r.to, err = strconv.ParseUint(o.toBlock, 10, 64); err != nil {
+		return usageErr("--to-block %q is not a block number or latest", o.toBlock)
+	} else if r.to < r.from {
+		return usageErr("--from-block %d is after --to-block %d: swap them", r.from, r.to)
+	}
+	return nil
+}
+
+// parseNode checks the flags that reach the node: --native into r, record
+// and replay, the request bounds.
+func (o *traceOptions) parseNode(r *traceRequest) error {
+	var err error
+	if r.native, err = evm.ParseNativeMode(o.native); err != nil {
+		return usageErr("--native: %v", err)
+	}
+	if o.record != "" && o.replay != "" {
+		return usageErr("--record and --replay exclude each other: record against a node, replay without one")
+	}
+	if o.timeout <= 0 || o.maxResponseMB <= 0 {
+		return usageErr("--request-timeout and --max-response-mb must be above 0")
+	}
+	return nil
+}
+
+// loadRegistry is the bundled registry (unless noBundled) with the label
+// files loaded over it in order.
+func loadRegistry(noBundled bool, files []string) (*labels.Registry, error) {
+	reg := labels.New()
+	if !noBundled {
+		var err error
+		if reg, err = labels.Bundled(); err != nil {
+			return nil, withCode(exitError, err)
+		}
+	}
+	for _, path := range files {
+		if err := reg.LoadFile(path); err != nil {
+			return nil, usageErr("--labels: %v", err)
+		}
+	}
+	return reg, nil
+}
+
+// logger prints progress on stderr unless --quiet.
+func (o *traceOptions) logger(stderr io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if !o.quiet {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		}
+	}
+}
+
+// dial connects to the node, or to the recording, for r's chain. save
+// writes the recording when --record is set.
+func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Registry) (src *evm.Source, save func() error, err error) {
+	client, endpoints, save, err := o.transport()
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err = evm.DialAll(ctx, endpoints, evm.Options{
+		Chain: r.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
+		BatchSize: o.batchSize, Native: r.native, MaxBlocks: o.maxBlocks,
+		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
+		WrappedNatives: reg.WrappedNatives(r.chain.name), // WETH9 and kin: wraps keep their taint
+	})
+	if err != nil {
+		return nil, nil, usageErr("--rpc: %v", err)
+	}
+	return src, save, nil
+}
+
+// probe asks the node what it is, checks it serves r's chain, and resolves
+// r's window against its head, refusing a block scan above --max-blocks.
+func (o *traceOptions) probe(ctx context.Context, src *evm.Source, r *traceRequest) (evm.ChainInfo, tracer.BlockRange, error) {
+	info, err := src.Probe(ctx)
+	if err != nil {
+		if errors.Is(err, tracer.ErrUnsupported) {
+			return info, tracer.BlockRange{}, usageErr("%v", err)
+		}
+		if errors.Is(err, evm.ErrOtherChain) {
+			return info, tracer.BlockRange{}, usageErr("%v: give --rpc endpoints of one chain", err)
+		}
+		return info, tracer.BlockRange{}, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
+	}
+	if err := r.chain.check(info.ChainID); err != nil {
+		return info, tracer.BlockRange{}, usageErr("%v", err)
+	}
+	window, err := r.window(info.Head)
+	if err != nil {
+		return info, tracer.BlockRange{}, err
+	}
+	if n := src.ScanBlocks(window); n > o.maxBlocks {
+		return info, tracer.BlockRange{}, usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (roughly %s at ~20 blocks/s on a full node); "+
+			"narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
+			window.From, window.To, n, (time.Duration(n/20) * time.Second).String())
+	}
+	return info, window, nil
+}
