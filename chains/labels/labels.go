@@ -95,6 +95,19 @@ func (r *Registry) ReadCSV(in io.Reader) error {
 	if !slices.Equal(lower(head), header) {
 		return fmt.Errorf("line 1: header is %q, want %q (labels) or %q (tokens)", strings.Join(head, ","), strings.Join(header, ","), strings.Join(tokenHeader, ","))
 	}
+	return eachRow(cr, func(line int, rec []string, addr string) error {
+		cat := tracer.Category(strings.ToLower(strings.TrimSpace(rec[3])))
+		if !known(cat) {
+			return fmt.Errorf("line %d: unknown category %q (want one of %s)", line, rec[3], categoryList())
+		}
+		r.Add(strings.ToLower(strings.TrimSpace(rec[0])), addr, tracer.Label{Name: strings.TrimSpace(rec[2]), Category: cat, Source: strings.TrimSpace(rec[4])})
+		return nil
+	})
+}
+
+// eachRow calls row with every record left in cr, its line and its address
+// (the second column) in EIP-55 form.
+func eachRow(cr *csv.Reader, row func(line int, rec []string, addr string) error) error {
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -108,11 +121,9 @@ func (r *Registry) ReadCSV(in io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
-		cat := tracer.Category(strings.ToLower(strings.TrimSpace(rec[3])))
-		if !known(cat) {
-			return fmt.Errorf("line %d: unknown category %q (want one of %s)", line, rec[3], categoryList())
+		if err := row(line, rec, addr); err != nil {
+			return err
 		}
-		r.Add(strings.ToLower(strings.TrimSpace(rec[0])), addr, tracer.Label{Name: strings.TrimSpace(rec[2]), Category: cat, Source: strings.TrimSpace(rec[4])})
 	}
 }
 

@@ -2,9 +2,7 @@ package labels
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,19 +139,7 @@ func fold(s string) string {
 
 // readTokens reads token rows after their header (already read).
 func (r *Registry) readTokens(cr *csv.Reader) error {
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		line, _ := cr.FieldPos(0)
-		addr, err := canonical(rec[1])
-		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
+	return eachRow(cr, func(line int, rec []string, addr string) error {
 		dec, err := strconv.ParseUint(strings.TrimSpace(rec[4]), 10, 8)
 		if err != nil {
 			return fmt.Errorf("line %d: decimals %q: want 0 to 255", line, rec[4])
@@ -173,5 +159,6 @@ func (r *Registry) readTokens(cr *csv.Reader) error {
 			return fmt.Errorf("line %d: empty symbol", line)
 		}
 		r.AddToken(strings.ToLower(strings.TrimSpace(rec[0])), t)
-	}
+		return nil
+	})
 }
