@@ -40,17 +40,9 @@ func logTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
 	if l.Removed || len(l.Topics) < 3 || l.Topics[0] != transferTopic || l.Index > maxLogIndex {
 		return tracer.Transfer{}, false
 	}
-	t := tracer.Transfer{
-		Chain:       chain,
-		TxHash:      l.TxHash.Hex(),
-		BlockNumber: l.BlockNumber,
-		TxIndex:     l.TxIndex,
-		Seq:         logSeqBase + int(l.Index),
-		LogIndex:    int(l.Index),
-		From:        addr(common.BytesToAddress(l.Topics[1].Bytes())),
-		To:          addr(common.BytesToAddress(l.Topics[2].Bytes())),
-		Asset:       tracer.Asset(l.Address.Hex()),
-	}
+	t := eventTransfer(chain, l)
+	t.From = addr(common.BytesToAddress(l.Topics[1].Bytes()))
+	t.To = addr(common.BytesToAddress(l.Topics[2].Bytes()))
 	switch {
 	case len(l.Topics) == 3 && len(l.Data) == 32:
 		t.Kind = tracer.KindERC20
@@ -63,6 +55,20 @@ func logTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
 		return tracer.Transfer{}, false
 	}
 	return t, true
+}
+
+// eventTransfer is the part of a transfer that l says as any event does:
+// where it stands in the chain, and the contract that emitted it as the asset.
+func eventTransfer(chain string, l types.Log) tracer.Transfer {
+	return tracer.Transfer{
+		Chain:       chain,
+		TxHash:      l.TxHash.Hex(),
+		BlockNumber: l.BlockNumber,
+		TxIndex:     l.TxIndex,
+		Seq:         logSeqBase + int(l.Index),
+		LogIndex:    int(l.Index),
+		Asset:       tracer.Asset(l.Address.Hex()),
+	}
 }
 
 // Topics of a wrapped native coin's events (WETH9, see wrap.go).
@@ -82,17 +88,8 @@ func wrapTransfer(chain string, l types.Log) (tracer.Transfer, bool) {
 		return tracer.Transfer{}, false
 	}
 	party := addr(common.BytesToAddress(l.Topics[1].Bytes()))
-	t := tracer.Transfer{
-		Chain:       chain,
-		TxHash:      l.TxHash.Hex(),
-		BlockNumber: l.BlockNumber,
-		TxIndex:     l.TxIndex,
-		Seq:         logSeqBase + int(l.Index),
-		LogIndex:    int(l.Index),
-		Kind:        tracer.KindERC20,
-		Asset:       tracer.Asset(l.Address.Hex()),
-		Amount:      new(big.Int).SetBytes(l.Data),
-	}
+	t := eventTransfer(chain, l)
+	t.Kind, t.Amount = tracer.KindERC20, new(big.Int).SetBytes(l.Data)
 	switch l.Topics[0] {
 	case depositTopic:
 		t.From, t.To = addr(l.Address), party

@@ -280,6 +280,21 @@ func tooManyAddresses(err error) bool {
 // received (topic2) by addrs: one request per OR-list of AddressesPerQuery
 // addresses for the whole window, all in one batch.
 func (s *Source) tokenTransfers(ctx context.Context, dir tracer.Direction, addrs []common.Address, w tracer.BlockRange) ([]tracer.Transfer, error) {
+	return s.logTransfers(ctx, addrs, w,
+		func(q rangeQuery) map[string]any { return logFilter(dir, q) },
+		func(q rangeQuery, logs []types.Log) ([]tracer.Transfer, error) {
+			if err := checkLogs(logs, dir, q); err != nil {
+				return nil, err
+			}
+			return logsToTransfers(s.chain, logs), nil
+		})
+}
+
+// logTransfers asks eth_getLogs with the filters filter builds for addrs,
+// AddressesPerQuery addresses a request for the whole window, all in one
+// batch (split where the node asks), and decodes each answer with decode.
+func (s *Source) logTransfers(ctx context.Context, addrs []common.Address, w tracer.BlockRange,
+	filter func(rangeQuery) map[string]any, decode func(rangeQuery, []types.Log) ([]tracer.Transfer, error)) ([]tracer.Transfer, error) {
 	var qs []rangeQuery
 	for _, c := range chunks(addrs, s.addressesPerQuery) {
 		qs = append(qs, rangeQuery{addrs: c, from: w.From, to: w.To})
@@ -287,14 +302,14 @@ func (s *Source) tokenTransfers(ctx context.Context, dir tracer.Direction, addrs
 	var out []tracer.Transfer
 	err := s.splitRanges(ctx, "eth_getLogs", qs,
 		func(q rangeQuery) rpc.BatchElem {
-			return rpc.BatchElem{Method: "eth_getLogs", Args: []any{logFilter(dir, q)}, Result: new([]types.Log)}
+			return rpc.BatchElem{Method: "eth_getLogs", Args: []any{filter(q)}, Result: new([]types.Log)}
 		},
 		func(q rangeQuery, e rpc.BatchElem) error {
-			logs := *e.Result.(*[]types.Log)
-			if err := checkLogs(logs, dir, q); err != nil {
+			got, err := decode(q, *e.Result.(*[]types.Log))
+			if err != nil {
 				return err
 			}
-			out = append(out, logsToTransfers(s.chain, logs)...)
+			out = append(out, got...)
 			return nil
 		})
 	return out, err
@@ -302,10 +317,7 @@ func (s *Source) tokenTransfers(ctx context.Context, dir tracer.Direction, addrs
 
 // logFilter is the eth_getLogs filter of q's Transfer events in direction dir.
 func logFilter(dir tracer.Direction, q rangeQuery) map[string]any {
-	topics := make([]common.Hash, len(q.addrs))
-	for i, a := range q.addrs {
-		topics[i] = common.BytesToHash(a.Bytes())
-	}
+	topics := topicList(q.addrs)
 	t := []any{[]common.Hash{transferTopic}, topics}
 	if dir == tracer.Incoming {
 		t = []any{[]common.Hash{transferTopic}, nil, topics}

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rpc"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flowtrace/flowtrace/tracer"
@@ -68,33 +67,21 @@ func (s *Source) wrapTransfers(ctx context.Context, dir tracer.Direction, addrs 
 	return append(party, contract...), nil
 }
 
-// wrapLogs asks eth_getLogs with the filters filter builds for addrs, split
-// as the Transfer queries are, and decodes the answers.
+// wrapLogs asks eth_getLogs with the filters filter builds for addrs and
+// decodes the answers.
 func (s *Source) wrapLogs(ctx context.Context, addrs []common.Address, w tracer.BlockRange, filter func(rangeQuery) map[string]any) ([]tracer.Transfer, error) {
-	var qs []rangeQuery
-	for _, c := range chunks(addrs, s.addressesPerQuery) {
-		qs = append(qs, rangeQuery{addrs: c, from: w.From, to: w.To})
-	}
-	var out []tracer.Transfer
-	err := s.splitRanges(ctx, "eth_getLogs", qs,
-		func(q rangeQuery) rpc.BatchElem {
-			return rpc.BatchElem{Method: "eth_getLogs", Args: []any{filter(q)}, Result: new([]types.Log)}
-		},
-		func(q rangeQuery, e rpc.BatchElem) error {
-			logs := *e.Result.(*[]types.Log)
-			var got []tracer.Transfer
-			for _, l := range logs {
-				if l.BlockNumber < q.from || l.BlockNumber > q.to || !slices.Contains(s.wrapped, l.Address) {
-					return fmt.Errorf("%w: a wrap event of %s in block %d, outside what was asked", errInconsistent, l.Address.Hex(), l.BlockNumber)
-				}
-				if t, ok := wrapTransfer(s.chain, l); ok {
-					got = append(got, t)
-				}
+	return s.logTransfers(ctx, addrs, w, filter, func(q rangeQuery, logs []types.Log) ([]tracer.Transfer, error) {
+		var got []tracer.Transfer
+		for _, l := range logs {
+			if l.BlockNumber < q.from || l.BlockNumber > q.to || !slices.Contains(s.wrapped, l.Address) {
+				return nil, fmt.Errorf("%w: a wrap event of %s in block %d, outside what was asked", errInconsistent, l.Address.Hex(), l.BlockNumber)
 			}
-			out = append(out, got...)
-			return nil
-		})
-	return out, err
+			if t, ok := wrapTransfer(s.chain, l); ok {
+				got = append(got, t)
+			}
+		}
+		return got, nil
+	})
 }
 
 func wrapFilter(q rangeQuery, contracts []common.Address, topics []any) map[string]any {
