@@ -77,30 +77,16 @@ func startScenario(tb testing.TB) *scenario {
 	tb.Helper()
 	aliceKey, bobKey := keyOf("alice"), keyOf("bob")
 	s := scenarioAddrs()
-	n, err := devnode.Start(devnode.Options{Alloc: map[common.Address]*big.Int{s.alice: ether(100), s.bob: ether(100)}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { n.Close() })
-	s.node = n
-
-	ctx := context.Background()
-	ec := ethclient.NewClient(n.Client())
-	signer := types.LatestSignerForChainID(devnode.ChainID)
-	nonces := map[*ecdsa.PrivateKey]uint64{}
+	c := startDevChain(tb, map[common.Address]*big.Int{s.alice: ether(100), s.bob: ether(100)})
+	s.node = c.node
 	send := func(key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) {
 		tb.Helper()
-		tx := types.MustSignNewTx(key, signer, &types.LegacyTx{
-			Nonce: nonces[key], To: to, Value: value, Gas: 2_000_000, GasPrice: big.NewInt(10 * params.GWei), Data: data,
-		})
-		nonces[key]++
-		if err := ec.SendTransaction(ctx, tx); err != nil {
-			tb.Fatal(err)
-		}
+		c.send(tb, key, to, value, data)
 	}
 	commit := func() {
 		tb.Helper()
-		if s.head, err = n.Commit(); err != nil {
+		var err error
+		if s.head, err = c.node.Commit(); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -145,6 +131,39 @@ func startScenario(tb testing.TB) *scenario {
 		tb.Fatalf("head = %d, want 3", s.head)
 	}
 	return s
+}
+
+// devChain is a fresh dev node that takes signed legacy transactions.
+type devChain struct {
+	node   *devnode.Node
+	ec     *ethclient.Client
+	signer types.Signer
+	nonces map[*ecdsa.PrivateKey]uint64
+}
+
+// startDevChain starts a dev node with alloc, closed when tb ends.
+func startDevChain(tb testing.TB, alloc map[common.Address]*big.Int) *devChain {
+	tb.Helper()
+	n, err := devnode.Start(devnode.Options{Alloc: alloc})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	return &devChain{node: n, ec: ethclient.NewClient(n.Client()), signer: types.LatestSignerForChainID(devnode.ChainID), nonces: map[*ecdsa.PrivateKey]uint64{}}
+}
+
+// send signs a transaction from key with its next nonce and sends it (to
+// the next block: the caller commits).
+func (c *devChain) send(tb testing.TB, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) *types.Transaction {
+	tb.Helper()
+	tx := types.MustSignNewTx(key, c.signer, &types.LegacyTx{
+		Nonce: c.nonces[key], To: to, Value: value, Gas: 2_000_000, GasPrice: big.NewInt(10 * params.GWei), Data: data,
+	})
+	c.nonces[key]++
+	if err := c.ec.SendTransaction(context.Background(), tx); err != nil {
+		tb.Fatal(err)
+	}
+	return tx
 }
 
 // names maps the scenario's addresses to their names, for readable tests.

@@ -9,8 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
@@ -38,29 +36,15 @@ func startWrapScenario(t *testing.T) *wrapScenario {
 	s := &wrapScenario{seed: addrOf("wrap seed"), hop: addrOf("wrap hop"), cashout: addrOf("wrap cashout"), bystander: addrOf("wrap bystander")}
 	victim := addrOf("wrap victim")
 	s.weth = crypto.CreateAddress(victim, 0)
-	n, err := devnode.Start(devnode.Options{Alloc: map[common.Address]*big.Int{victim: ether(100), s.seed: ether(1), s.hop: ether(1), s.bystander: ether(20)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	s.node = n
-	ctx := context.Background()
-	ec := ethclient.NewClient(n.Client())
-	signer := types.LatestSignerForChainID(devnode.ChainID)
-	nonces := map[*ecdsa.PrivateKey]uint64{}
+	c := startDevChain(t, map[common.Address]*big.Int{victim: ether(100), s.seed: ether(1), s.hop: ether(1), s.bystander: ether(20)})
+	s.node = c.node
 	step := func(key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) {
 		t.Helper()
-		tx := types.MustSignNewTx(key, signer, &types.LegacyTx{
-			Nonce: nonces[key], To: to, Value: value, Gas: 2_000_000, GasPrice: big.NewInt(10 * params.GWei), Data: data,
-		})
-		nonces[key]++
-		if err := ec.SendTransaction(ctx, tx); err != nil {
+		tx := c.send(t, key, to, value, data)
+		if _, err := c.node.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := n.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		r, err := ec.TransactionReceipt(ctx, tx.Hash())
+		r, err := c.ec.TransactionReceipt(context.Background(), tx.Hash())
 		if err != nil || r.Status != types.ReceiptStatusSuccessful {
 			t.Fatalf("transaction %s failed: %v", tx.Hash().Hex(), err)
 		}
