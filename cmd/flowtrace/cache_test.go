@@ -303,20 +303,29 @@ func TestCacheSharedRedis(t *testing.T) {
 	same(t, "concurrent vs warm", runs[0], third)
 }
 
+// holdStore opens the embedded store in a fresh directory, as another
+// process holding it would, and makes the trace wait up to wait for it.
+func holdStore(t *testing.T, wait time.Duration) (string, *bolt.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	held, err := bolt.Open(dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := lockWait
+	t.Cleanup(func() { lockWait = prev })
+	lockWait = wait
+	return dir, held
+}
+
 // TestCacheBoltLocked: with the embedded store held by another process,
 // the trace says that it waits, gives up after its wait, says so once, and
 // runs uncached.
 func TestCacheBoltLocked(t *testing.T) {
 	dc := startDevCase(t)
 	plain := dc.trace(t, dc.url, "--cache", "off")
-	dir := t.TempDir()
-	held, err := bolt.Open(dir, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, held := holdStore(t, 100*time.Millisecond)
 	defer held.Close()
-	defer func(d time.Duration) { lockWait = d }(lockWait)
-	lockWait = 100 * time.Millisecond
 	got := dc.trace(t, dc.url, "--cache", "dir:"+dir)
 	if !strings.Contains(got.stderr, "is in use by another flowtrace: waiting up to 100ms") {
 		t.Errorf("the trace did not say that it waits for the lock:\n%s", got.stderr)
@@ -336,13 +345,7 @@ func TestCacheBoltLocked(t *testing.T) {
 func TestCacheBoltWaitsForRelease(t *testing.T) {
 	dc := startDevCase(t)
 	plain := dc.trace(t, dc.url, "--cache", "off")
-	dir := t.TempDir()
-	held, err := bolt.Open(dir, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func(d time.Duration) { lockWait = d }(lockWait)
-	lockWait = time.Hour
+	dir, held := holdStore(t, time.Hour)
 	stderr := &syncBuffer{}
 	released := make(chan error, 1)
 	go func() {
