@@ -36,6 +36,7 @@ func (w *walker) credit(in []Transfer) {
 			if _, ok := theft[h]; ok {
 				theft[h] = true
 				w.ledger.addCredit(t, true)
+				w.ledger.theft[t.ID()] = true
 			} else {
 				w.ledger.addCredit(t, false)
 				w.skip(t, "not credited as stolen: not one of the theft transactions (counted in the seed's balance)")

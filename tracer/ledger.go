@@ -20,6 +20,7 @@ type ledger struct {
 	model    TaintModel
 	credits  map[string]Transfer // what the seeds received, by transfer ID
 	clean    map[string]bool     // credits that are known inflows, not stolen value
+	theft    map[string]bool     // credits of the named theft transactions: stolen whoever sent them
 	outflows map[string]Transfer // transfers sent by expanded nodes, by ID
 
 	// sorted holds the events of the transfers added before the last call
@@ -45,7 +46,7 @@ type ledger struct {
 }
 
 func newLedger(m TaintModel) *ledger {
-	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, outflows: map[string]Transfer{}}
+	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{}, outflows: map[string]Transfer{}}
 }
 
 // addCredit books an inflow of a seed: stolen value, or (stolen false) a
@@ -190,14 +191,19 @@ type ledgerEvent struct {
 }
 
 // events lists credits and outflows in chain order. A credit that is also an
-// outflow of a traced node (value sent back to a seed) counts as an outflow.
+// outflow of a traced node (value sent back to a seed) counts as an outflow,
+// unless it is a named theft transaction's: that is the stolen value itself,
+// even when its sender (a pool the thief bought from, a victim paid back)
+// is reached later.
 func (l *ledger) events() []ledgerEvent {
 	l.merge()
 	evs := make([]ledgerEvent, 0, len(l.sorted))
 	for _, e := range l.sorted {
 		if e.outflow {
-			evs = append(evs, ledgerEvent{t: l.outflows[e.id], id: e.id})
-		} else if _, dup := l.outflows[e.id]; !dup {
+			if !l.theft[e.id] {
+				evs = append(evs, ledgerEvent{t: l.outflows[e.id], id: e.id})
+			}
+		} else if _, dup := l.outflows[e.id]; !dup || l.theft[e.id] {
 			evs = append(evs, ledgerEvent{t: l.credits[e.id], id: e.id, credit: true})
 		}
 	}
@@ -265,7 +271,7 @@ func compareBool(a, b bool) int {
 func (l *ledger) stolen() map[Asset]*big.Int {
 	out := map[Asset]*big.Int{}
 	for id, t := range l.credits {
-		if _, dup := l.outflows[id]; dup || l.clean[id] {
+		if _, dup := l.outflows[id]; (dup && !l.theft[id]) || l.clean[id] {
 			continue
 		}
 		if out[t.Asset] == nil {

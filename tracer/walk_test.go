@@ -338,3 +338,25 @@ func TestParseThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkTheftFromAddressReachedLater: the named theft transaction's
+// inflow stays stolen value when its sender is reached later in the same
+// block (the thief pays the victim back), so the sender's outflows read
+// include the theft; it is not re-read as that sender's outflow, which
+// carried no taint and would make the theft vanish.
+func TestWalkTheftFromAddressReachedLater(t *testing.T) {
+	theft, back, on := eth(5, "victim", "seed", 100), eth(5, "seed", "victim", 10), eth(5, "seed", "b", 90)
+	back.TxIndex, on.TxIndex = 1, 2
+	src := &fakeSource{transfers: []Transfer{theft, back, on}}
+	tr := walk(t, src, Options{TheftTxs: []string{theft.TxHash}})
+	if len(tr.Summary.Assets) != 1 || tr.Summary.Assets[0].Stolen.Int64() != 100 {
+		t.Fatalf("summary = %+v, want 100 stolen", tr.Summary.Assets)
+	}
+	if n := node(tr, "b"); n == nil || n.Received[NativeAsset].Int64() != 90 {
+		t.Errorf("b = %+v, want 90 received", n)
+	}
+	if n := node(tr, "victim"); n == nil || n.Received[NativeAsset].Int64() != 10 {
+		t.Errorf("victim = %+v, want 10 received back", n)
+	}
+	checkConservation(t, tr)
+}
