@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/tracer"
@@ -211,4 +212,56 @@ func nodeOf(tr *tracer.Trace, a tracer.Address) *tracer.Node {
 		}
 	}
 	return nil
+}
+
+// TestEthereumETLUSDT: a real USDT transfer (USDT's transfer returns no
+// bool, but its Transfer event is standard) decodes to the amount ethereum
+// etl's transaction input states (transfer(0x1f87bc66..., 0x1c9c380), 30
+// USDT), and is genuine: by the bundled registry, and without one because
+// its sender signed the transaction.
+func TestEthereumETLUSDT(t *testing.T) {
+	var logs []types.Log
+	for _, l := range readJSONL[etlLog](t, "testdata/ethereum-etl/logs_17173049_usdt.jsonl") {
+		logs = append(logs, types.Log{Address: l.Address, Topics: l.Topics, Data: l.Data, BlockNumber: l.BlockNumber,
+			TxHash: l.TxHash, TxIndex: l.TxIndex, Index: l.LogIndex})
+	}
+	got := logsToTransfers("ethereum", logs)
+	if len(got) != 1 {
+		t.Fatalf("%d transfers, want 1", len(got))
+	}
+	x := got[0]
+	var signer tracer.Address
+	for _, tx := range readJSONL[etlTx](t, "testdata/ethereum-etl/transactions_17173049.jsonl") {
+		if tx.Hash.Hex() == x.TxHash {
+			signer = addr(tx.From)
+		}
+	}
+	x.TxFrom = signer
+	usdt := tracer.Asset(addr(common.HexToAddress("0xdAC17F958D2ee523a2206206994597C13D831ec7")))
+	if x.Asset != usdt || x.From != addr(common.HexToAddress("0xe10510a359ff2334314052196780c5216e2a39f8")) ||
+		x.To != addr(common.HexToAddress("0x1f87bc6687c52200aad234b7055568e92c943c46")) || x.Amount.Int64() != 30_000_000 ||
+		x.Kind != tracer.KindERC20 || x.LogIndex != 49 || x.TxIndex != 11 {
+		t.Errorf("USDT transfer = %+v", x)
+	}
+	reg, err := labels.Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noMeta := func(tracer.Address) (tracer.Token, bool) { return tracer.Token{}, false }
+	notContract := func(tracer.Address) bool { return false }
+	if tr := tracer.Classify(x, "ethereum", reg, noMeta, notContract); tr != tracer.TrustGenuine {
+		t.Errorf("with the registry: %s, want genuine", tr)
+	}
+	if tr := tracer.Classify(x, "ethereum", nil, noMeta, notContract); tr != tracer.TrustGenuine {
+		t.Errorf("without a registry, signed by its sender: %s, want genuine", tr)
+	}
+	// The same event in a transaction someone else signed is still genuine:
+	// the registry recognises USDT, whose contract enforces allowances.
+	x.TxFrom = "0x0000000000000000000000000000000000000001"
+	if tr := tracer.Classify(x, "ethereum", reg, noMeta, notContract); tr != tracer.TrustGenuine {
+		t.Errorf("registry, other signer: %s, want genuine", tr)
+	}
+	if tr := tracer.Classify(x, "ethereum", nil, noMeta, notContract); tr != tracer.TrustSpoofed {
+		t.Errorf("no registry, other signer: %s, want spoofed", tr)
+	}
 }
