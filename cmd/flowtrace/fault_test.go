@@ -43,6 +43,26 @@ func (fc *faultCase) trace(t *testing.T, rpcURL, out string, extra ...string) (i
 	return runCLI(t, append(args, extra...)...)
 }
 
+// traceThrough traces the scenario through a fault proxy with opts in front
+// of the node, in small batches (more round trips for the faults to hit),
+// and wants it to succeed with the fault-free outputs. The proxy is
+// returned for its counts.
+func (fc *faultCase) traceThrough(t *testing.T, opts rpcfault.Options) *rpcfault.Proxy {
+	t.Helper()
+	opts.Upstream = fc.node.URL()
+	p, err := rpcfault.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	out := t.TempDir()
+	if code, _, stderr := fc.trace(t, p.URL(), out, "--batch-size", "8"); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	sameOutputs(t, fc.want, out)
+	return p
+}
+
 // TestTraceThroughFaults traces the scenario through the fault proxy, 20% of
 // requests failing in each class in turn, then all classes at once, and
 // wants the fault-free outputs (request counts and times aside).
@@ -60,18 +80,9 @@ func TestTraceThroughFaults(t *testing.T) {
 	for i, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel() // the classes' waits (Retry-After, hung requests) overlap
-			p, err := rpcfault.Start(rpcfault.Options{
-				Upstream: fc.node.URL(), Seed: uint64(i + 1), Rate: 0.2, Classes: r.classes, MaxResults: 4, // the scenario's busiest single-block answer
+			p := fc.traceThrough(t, rpcfault.Options{
+				Seed: uint64(i + 1), Rate: 0.2, Classes: r.classes, MaxResults: 4, // the scenario's busiest single-block answer
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			out := t.TempDir()
-			// Small batches: more round trips for the faults to hit.
-			if code, _, stderr := fc.trace(t, p.URL(), out, "--batch-size", "8"); code != exitOK {
-				t.Fatalf("exit %d:\n%s", code, stderr)
-			}
 			counts := p.Counts()
 			if len(r.classes) == 1 && counts[r.classes[0]] == 0 {
 				t.Errorf("class %s injected no fault in %d requests", r.classes[0], p.Requests())
@@ -80,7 +91,6 @@ func TestTraceThroughFaults(t *testing.T) {
 				t.Errorf("only %v injected", counts)
 			}
 			t.Logf("%d requests, faults %v", p.Requests(), counts)
-			sameOutputs(t, fc.want, out)
 		})
 	}
 }
