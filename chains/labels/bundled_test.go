@@ -34,17 +34,23 @@ func TestBundled(t *testing.T) {
 	}
 }
 
-// TestBundledRows checks every row: a source on each, no address twice, and
-// the addresses already in EIP-55 form (so a typo in the checksum shows).
-func TestBundledRows(t *testing.T) {
-	cr := csv.NewReader(bytes.NewReader(registryCSV))
+// bundledRows are the rows of a bundled CSV file, its header left out.
+func bundledRows(t *testing.T, file []byte) [][]string {
+	t.Helper()
+	cr := csv.NewReader(bytes.NewReader(file))
 	cr.Comment = '#'
 	rows, err := cr.ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rows[1:]
+}
+
+// TestBundledRows checks every row: a source on each, no address twice, and
+// the addresses already in EIP-55 form (so a typo in the checksum shows).
+func TestBundledRows(t *testing.T) {
 	seen := map[string]bool{}
-	for _, row := range rows[1:] {
+	for _, row := range bundledRows(t, registryCSV) {
 		addr, err := canonical(row[1])
 		if err != nil {
 			t.Errorf("%v", err)

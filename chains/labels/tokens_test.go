@@ -1,8 +1,6 @@
 package labels
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -50,14 +48,8 @@ func TestBundledTokens(t *testing.T) {
 // TestBundledTokenRows: every row has a source URL, an EIP-55 address
 // (a checksum typo shows) and no contract twice on a chain.
 func TestBundledTokenRows(t *testing.T) {
-	cr := csv.NewReader(bytes.NewReader(tokensCSV))
-	cr.Comment = '#'
-	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
-	for _, row := range rows[1:] {
+	for _, row := range bundledRows(t, tokensCSV) {
 		addr, err := canonical(row[1])
 		if err != nil || addr != row[1] {
 			t.Errorf("%s: not EIP-55 (%s, %v)", row[1], addr, err)
