@@ -53,8 +53,7 @@ func (p *fifoPurse) spend(amount *big.Int) *big.Int {
 // forfeit clears stolen value from the newest lots first: the trade's input
 // is the value that arrived last.
 func (p *fifoPurse) forfeit(x *big.Int) *big.Int {
-	dropped := new(big.Int).Set(minInt(x, p.t))
-	p.t.Sub(p.t, dropped)
+	dropped := takeUpTo(p.t, x)
 	left := new(big.Int).Set(dropped)
 	for i := len(p.lots) - 1; i >= 0 && left.Sign() > 0; i-- {
 		d := new(big.Int).Set(minInt(left, p.lots[i].tainted))

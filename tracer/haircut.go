@@ -34,10 +34,6 @@ func (p *haircutPurse) spend(amount *big.Int) *big.Int {
 	return x
 }
 
-func (p *haircutPurse) forfeit(x *big.Int) *big.Int {
-	d := new(big.Int).Set(minInt(x, p.t))
-	p.t.Sub(p.t, d)
-	return d
-}
+func (p *haircutPurse) forfeit(x *big.Int) *big.Int { return takeUpTo(p.t, x) }
 
 func (p *haircutPurse) tainted() *big.Int { return p.t }

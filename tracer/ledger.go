@@ -250,7 +250,7 @@ func (l *ledger) merge() {
 	l.sorted, l.added = merged, l.added[:0]
 }
 
-// compareSorted is compareTransfers on the fields kept in a sortedEvent
+// compareSorted is CompareTransfers on the fields kept in a sortedEvent
 // (credits before outflows of the same ID).
 func compareSorted(a, b sortedEvent) int {
 	return cmp.Or(cmp.Compare(a.block, b.block), cmp.Compare(a.tx, b.tx), cmp.Compare(a.seq, b.seq),

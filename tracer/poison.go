@@ -25,11 +25,7 @@ func (p *poisonPurse) spend(amount *big.Int) *big.Int {
 	return x
 }
 
-func (p *poisonPurse) forfeit(x *big.Int) *big.Int {
-	d := new(big.Int).Set(minInt(x, p.t))
-	p.t.Sub(p.t, d)
-	return d
-}
+func (p *poisonPurse) forfeit(x *big.Int) *big.Int { return takeUpTo(p.t, x) }
 
 func (p *poisonPurse) tainted() *big.Int { return p.t }
 

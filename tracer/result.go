@@ -37,7 +37,7 @@ func (w *walker) result() *Trace {
 			t.Skipped = append(t.Skipped, skipOf(tr, w.skipReason(tr, toNode)))
 		}
 	}
-	slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return compareTransfers(a.Transfer, b.Transfer) })
+	slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return CompareTransfers(a.Transfer, b.Transfer) })
 	t.Skipped = append(t.Skipped, w.skipped...)
 	slices.SortFunc(t.Skipped, func(a, b Skip) int {
 		if c := strings.Compare(string(a.Address), string(b.Address)); c != 0 {
@@ -235,7 +235,8 @@ func (w *walker) reachedOverThreshold() map[Address]bool {
 	return over
 }
 
-func compareTransfers(a, b Transfer) int {
+// CompareTransfers orders transfers in chain order, then by ID.
+func CompareTransfers(a, b Transfer) int {
 	switch {
 	case a.Before(b):
 		return -1

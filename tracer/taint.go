@@ -58,3 +58,10 @@ func modelOf(m TaintModel) TaintModel {
 	}
 	return m
 }
+
+// takeUpTo takes up to x out of held and returns what it took.
+func takeUpTo(held, x *big.Int) *big.Int {
+	d := new(big.Int).Set(minInt(x, held))
+	held.Sub(held, d)
+	return d
+}

@@ -187,15 +187,7 @@ func runTransfers(ctx context.Context, o *transfersOptions, stdout, stderr io.Wr
 // uniqueTransfers sorts ts in chain order and drops the second copy of a
 // transfer between two of the addresses (read as sent and as received).
 func uniqueTransfers(ts []tracer.Transfer) []tracer.Transfer {
-	slices.SortStableFunc(ts, func(a, b tracer.Transfer) int {
-		switch {
-		case a.Before(b):
-			return -1
-		case b.Before(a):
-			return 1
-		}
-		return strings.Compare(a.ID(), b.ID())
-	})
+	slices.SortStableFunc(ts, tracer.CompareTransfers)
 	return slices.CompactFunc(ts, func(a, b tracer.Transfer) bool { return a.ID() == b.ID() })
 }
 
