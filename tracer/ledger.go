@@ -17,11 +17,14 @@ import (
 // carries none, which is what makes the walk causal. Value is conserved: what
 // the seeds were credited equals what all holders hold at the end.
 type ledger struct {
-	model    TaintModel
-	credits  map[string]Transfer // what the seeds received, by transfer ID
-	clean    map[string]bool     // credits that are known inflows, not stolen value
-	theft    map[string]bool     // credits of the named theft transactions: stolen whoever sent them
-	outflows map[string]Transfer // transfers sent by expanded nodes, by ID
+	model   TaintModel
+	credits map[string]Transfer // what the seeds received, by transfer ID
+	clean   map[string]bool     // credits that are known inflows, not stolen value
+	theft   map[string]bool     // credits of the named theft transactions: stolen whoever sent them
+	// recredited sums, per asset, the seeds' inflows from traced senders
+	// beyond the taint those senders carried: stolen value.
+	recredited map[Asset]*big.Int
+	outflows   map[string]Transfer // transfers sent by expanded nodes, by ID
 
 	// sorted holds the events of the transfers added before the last call
 	// of events, in chain order; added lists those added since. Each level
@@ -83,6 +86,7 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.swapIns = map[swapKey]*swapLeg{}
 	l.swapped = map[Address]map[Asset]*big.Int{}
 	l.swappedIn = map[Address]map[Asset]*big.Int{}
+	l.recredited = map[Asset]*big.Int{}
 	evs := l.events()
 	l.pairs = swapPairs(evs)
 	defer func() { l.pairs = nil }()
@@ -126,6 +130,19 @@ func (l *ledger) carry(t Transfer, id string) {
 		return
 	}
 	x := l.purse(t.From, t.Asset).spend(t.Amount)
+	if c, ok := l.credits[id]; ok && !l.clean[id] {
+		// A seed's inflow from an address the walk reached too: what the
+		// sender did not carry as taint is stolen value credited to the
+		// seed, as it is when the sender is not traced.
+		fresh := new(big.Int).Sub(c.Amount, x)
+		if fresh.Sign() > 0 {
+			if l.recredited[t.Asset] == nil {
+				l.recredited[t.Asset] = new(big.Int)
+			}
+			l.recredited[t.Asset].Add(l.recredited[t.Asset], fresh)
+			x = new(big.Int).Add(x, fresh)
+		}
+	}
 	l.tainted[id] = x
 	l.arrive(t, x)
 	// Only a transfer answered in the same tx can be a trade's input.
@@ -278,6 +295,12 @@ func (l *ledger) stolen() map[Asset]*big.Int {
 			out[t.Asset] = new(big.Int)
 		}
 		out[t.Asset].Add(out[t.Asset], t.Amount)
+	}
+	for asset, x := range l.recredited {
+		if out[asset] == nil {
+			out[asset] = new(big.Int)
+		}
+		out[asset].Add(out[asset], x)
 	}
 	return out
 }

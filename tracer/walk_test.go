@@ -360,3 +360,19 @@ func TestWalkTheftFromAddressReachedLater(t *testing.T) {
 	}
 	checkConservation(t, tr)
 }
+
+// The same without theft transactions: the seed's inflow from an address
+// the walk reaches later stays credited, whatever the sender carried.
+func TestWalkCreditFromAddressReachedLater(t *testing.T) {
+	theft, back, on := eth(5, "victim", "seed", 100), eth(5, "seed", "victim", 10), eth(5, "seed", "b", 90)
+	back.TxIndex, on.TxIndex = 1, 2
+	src := &fakeSource{transfers: []Transfer{theft, back, on}}
+	tr := walk(t, src, Options{})
+	if len(tr.Summary.Assets) != 1 || tr.Summary.Assets[0].Stolen.Int64() != 100 {
+		t.Fatalf("summary = %+v, want 100 stolen", tr.Summary.Assets)
+	}
+	if n := node(tr, "b"); n == nil || n.Received[NativeAsset].Int64() != 90 {
+		t.Errorf("b = %+v, want 90 received", n)
+	}
+	checkConservation(t, tr)
+}
