@@ -1,9 +1,7 @@
 // Package utxo is the chain-neutral model of a UTXO transaction (Bitcoin and
-// its kin) and the pure logic flowtrace runs on it, one concern per file:
-// how taint passes from a transaction's inputs to its outputs (taint.go and
-// one file per model), which output is likely change (change.go), which
-// addresses one owner holds (cluster.go), which transactions are CoinJoins
-// (coinjoin.go), and the peel and scatter shapes of a walk (shapes.go).
+// its kin) and the pure logic flowtrace runs on it: how taint passes from a
+// transaction's inputs to its outputs, which output is likely change, and
+// which transactions are CoinJoins.
 //
 // It knows nothing about JSON-RPC, btcd or the walk: chains/bitcoin converts
 // node answers into Tx at its boundary.
