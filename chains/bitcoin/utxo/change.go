@@ -65,7 +65,7 @@ func GuessChange(tx Tx) (Change, bool) {
 	}
 	var spend []int // spendable outputs
 	for i, o := range tx.Outputs {
-		if o.Value > 0 && outputType(o) != NullData {
+		if spendable(o) {
 			spend = append(spend, i)
 		}
 	}

@@ -235,12 +235,25 @@ func isJoinMarket(tx Tx, cj *CoinJoin) bool {
 // mostFrequentValue is the value most outputs share (ties: the larger
 // value) and how many share it; OP_RETURN and zero outputs are skipped.
 func mostFrequentValue(outs []Output) (int64, int) {
+	var buf [32]int64
+	vals := buf[:0]
+	for _, o := range outs {
+		if spendable(o) {
+			vals = append(vals, o.Value)
+		}
+	}
+	slices.Sort(vals)
 	var best int64
 	n := 0
-	for v, c := range valueCounts(outs) {
-		if c > n || (c == n && v > best) {
-			best, n = v, c
+	for i := 0; i < len(vals); {
+		j := i + 1
+		for j < len(vals) && vals[j] == vals[i] {
+			j++
 		}
+		if j-i >= n { // ascending: a tie goes to the larger value
+			best, n = vals[i], j-i
+		}
+		i = j
 	}
 	return best, n
 }
@@ -248,11 +261,16 @@ func mostFrequentValue(outs []Output) (int64, int) {
 func valueCounts(outs []Output) map[int64]int {
 	c := map[int64]int{}
 	for _, o := range outs {
-		if o.Value > 0 && outputType(o) != NullData {
+		if spendable(o) {
 			c[o.Value]++
 		}
 	}
 	return c
+}
+
+// spendable: an output of value that is not OP_RETURN data.
+func spendable(o Output) bool {
+	return o.Value > 0 && o.ScriptType != NullData && len(o.OpReturn) == 0
 }
 
 // nativeSegwitOnly: every input and output is P2WPKH.

@@ -209,3 +209,17 @@ func TestAddressType(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAddressType: any string gets one of the known types or "", and
+// never a panic.
+func FuzzAddressType(f *testing.F) {
+	for _, a := range []string{"1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1", "1", "bcrt1", ""} {
+		f.Add(a)
+	}
+	known := map[string]bool{"": true, PubKeyHash: true, ScriptHash: true, WitnessV0KeyHash: true, WitnessV0ScriptHash: true, WitnessV1Taproot: true}
+	f.Fuzz(func(t *testing.T, a string) {
+		if got := AddressType(a); !known[got] {
+			t.Fatalf("%q: %q", a, got)
+		}
+	})
+}

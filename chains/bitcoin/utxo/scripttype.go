@@ -18,15 +18,17 @@ const (
 // a bech32 address's witness version and length tell v0 key hash (20 bytes)
 // from v0 script hash and v1 taproot (32 bytes). "" when unknown.
 func AddressType(addr string) string {
-	a := strings.ToLower(addr)
-	if sep := strings.LastIndexByte(a, '1'); sep > 0 && (strings.HasPrefix(a, "bc1") || strings.HasPrefix(a, "tb1") || strings.HasPrefix(a, "bcrt1")) {
-		data := a[sep+1:] // witness version, program, 6 checksum characters
-		switch {
-		case len(data) == 1+32+6 && data[0] == 'q':
+	if sep := strings.LastIndexByte(addr, '1'); sep > 0 && (prefixFold(addr, "bc1") || prefixFold(addr, "tb1") || prefixFold(addr, "bcrt1")) {
+		data := addr[sep+1:] // witness version, program, 6 checksum characters
+		if data == "" {
+			return ""
+		}
+		switch v := data[0] | 0x20; { // lower case
+		case len(data) == 1+32+6 && v == 'q':
 			return WitnessV0KeyHash
-		case len(data) == 1+52+6 && data[0] == 'q':
+		case len(data) == 1+52+6 && v == 'q':
 			return WitnessV0ScriptHash
-		case len(data) == 1+52+6 && data[0] == 'p':
+		case len(data) == 1+52+6 && v == 'p':
 			return WitnessV1Taproot
 		}
 		return ""
@@ -41,6 +43,10 @@ func AddressType(addr string) string {
 		return ScriptHash
 	}
 	return ""
+}
+
+func prefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // inputType is the script type of the output an input spends.

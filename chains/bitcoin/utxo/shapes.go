@@ -46,7 +46,7 @@ func PeelOf(tx Tx, opts ShapeOptions) (PeelStep, bool) {
 	}
 	var spend []int
 	for i, out := range tx.Outputs {
-		if out.Value > 0 && outputType(out) != NullData {
+		if spendable(out) {
 			spend = append(spend, i)
 		}
 	}

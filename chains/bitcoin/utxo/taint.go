@@ -25,6 +25,10 @@ type TaintModel interface {
 	split(lots []lot, slots []int64) []int64
 }
 
+// MaxMoney is the most satoshis that can exist (21 million BTC): no value
+// or sum of values beyond it is a real amount.
+const MaxMoney = 21_000_000 * 100_000_000
+
 // lot is one input: its value and its tainted part.
 type lot struct{ value, tainted int64 }
 
@@ -77,21 +81,27 @@ func Spread(m TaintModel, tx Tx, inputs []int64) (Taint, error) {
 			}
 			return res, nil
 		}
-		if x.Value < 0 || inputs[i] < 0 || inputs[i] > x.Value {
+		if x.Value < 0 || x.Value > MaxMoney || inputs[i] < 0 || inputs[i] > x.Value {
 			return Taint{}, fmt.Errorf("utxo: taint %s: input %d taints %d of %d sats", tx.TxID, i, inputs[i], x.Value)
 		}
 		lots[i] = lot{x.Value, inputs[i]}
 		in += x.Value
 		tainted += inputs[i]
+		if in > MaxMoney {
+			return Taint{}, fmt.Errorf("utxo: taint %s: inputs sum past 21 million BTC", tx.TxID)
+		}
 	}
 	slots := make([]int64, len(tx.Outputs)+1)
 	var out int64
 	for i, o := range tx.Outputs {
-		if o.Value < 0 {
+		if o.Value < 0 || o.Value > MaxMoney {
 			return Taint{}, fmt.Errorf("utxo: taint %s: output %d has value %d", tx.TxID, i, o.Value)
 		}
 		slots[i] = o.Value
 		out += o.Value
+		if out > MaxMoney {
+			return Taint{}, fmt.Errorf("utxo: taint %s: outputs sum past 21 million BTC", tx.TxID)
+		}
 	}
 	if out > in {
 		return Taint{}, fmt.Errorf("utxo: taint %s: outputs %d sats exceed inputs %d sats", tx.TxID, out, in)

@@ -76,6 +76,9 @@ func TestSpreadBadInput(t *testing.T) {
 		{"negative taint", []int64{10}, []int64{-1}, []int64{5}, "taints -1 of 10"},
 		{"outputs exceed inputs", []int64{10}, []int64{1}, []int64{11}, "exceed inputs"},
 		{"negative output", []int64{10}, []int64{1}, []int64{-1}, "value -1"},
+		{"input beyond all bitcoin", []int64{MaxMoney + 1}, []int64{1}, []int64{5}, "taints 1 of"},
+		{"inputs summing beyond all bitcoin", []int64{MaxMoney, MaxMoney}, []int64{1, 1}, []int64{5}, "inputs sum past"},
+		{"outputs summing beyond all bitcoin", []int64{MaxMoney}, []int64{1}, []int64{MaxMoney, MaxMoney}, "outputs sum past"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Spread(Poison{}, txOf(c.ins, c.outs), c.taint)
