@@ -27,9 +27,12 @@ type CoinJoin struct {
 	Reason       string // the rule that matched, in one line
 }
 
-// Whirlpool pool denominations in sats: 0.001, 0.01, 0.05 and 0.5 BTC
-// (Samourai docs "Whirlpool"; Dumplings Constants.SamouraiPools).
-var WhirlpoolPools = []int64{100_000, 1_000_000, 5_000_000, 50_000_000}
+// WhirlpoolPools are the Whirlpool pool denominations in sats: Samourai's
+// 0.001, 0.01, 0.05 and 0.5 BTC (Samourai docs "Whirlpool"; Dumplings
+// Constants.SamouraiPools) and the 0.025 and 0.25 BTC pools of Ashigaru's
+// Whirlpool, run since Samourai's shutdown (am-i-exposed's pool table and
+// the mainnet mix in testdata/esplora/whirlpool-ashigaru.json).
+var WhirlpoolPools = []int64{100_000, 1_000_000, 2_500_000, 5_000_000, 25_000_000, 50_000_000}
 
 // whirlpoolPremixFee bounds what a fresh (premix) input carries above the
 // pool denomination for mining fees: 0.0011 BTC (Dumplings, after the

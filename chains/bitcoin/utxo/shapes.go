@@ -31,11 +31,15 @@ type PeelStep struct {
 	Peel, Rest int // output positions
 	PeelValue  int64
 	RestValue  int64
+	// RestIsChange is the change guess's confidence that the rest is the
+	// spender's change (0: no guess).
+	RestIsChange float64
 }
 
 // PeelOf says whether tx is a peel step: not a coinbase or a CoinJoin,
 // exactly two spendable outputs, the smaller at most MaxPeelPercent of
-// the two together.
+// the two together, and not named change by GuessChange (then the small
+// output is what the spender keeps, and the large one a payment).
 func PeelOf(tx Tx, opts ShapeOptions) (PeelStep, bool) {
 	o := opts.withDefaults()
 	if len(tx.Inputs) == 0 || tx.Inputs[0].Coinbase {
@@ -61,7 +65,14 @@ func PeelOf(tx Tx, opts ShapeOptions) (PeelStep, bool) {
 	if p*100 > (p+r)*o.MaxPeelPercent {
 		return PeelStep{}, false
 	}
-	return PeelStep{TxID: tx.TxID, Peel: peel, Rest: rest, PeelValue: p, RestValue: r}, true
+	step := PeelStep{TxID: tx.TxID, Peel: peel, Rest: rest, PeelValue: p, RestValue: r}
+	if g, ok := GuessChange(tx); ok {
+		if g.Output == peel {
+			return PeelStep{}, false
+		}
+		step.RestIsChange = g.Confidence
+	}
+	return step, true
 }
 
 // PeelChain reads txs as a walk that follows one coin: it returns the

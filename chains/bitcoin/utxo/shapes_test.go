@@ -38,6 +38,10 @@ func TestPeelChain(t *testing.T) {
 		if s.PeelValue >= s.RestValue || s.TxID != fmt.Sprintf("peel%d", i) {
 			t.Errorf("step %d: %+v", i, s)
 		}
+		// The first peel is a round 1 BTC: the rest is change by the round rule.
+		if want := map[bool]float64{true: 0.6, false: 0}[i == 0]; s.RestIsChange != want {
+			t.Errorf("step %d: rest is change %v, want %v", i, s.RestIsChange, want)
+		}
 	}
 	if _, ok := PeelChain(peelRun(2, 10), ShapeOptions{}); ok {
 		t.Error("2 steps make a chain (default 3)")
