@@ -54,8 +54,12 @@ type Leg struct {
 	Memo   Memo
 	Paid   int   // position of the output paid to the destination (or refunded); -1 when none is found
 	Amount int64 // sats of that output: the amount actually received
-	Change int   // position of the vault's change (paid back to an input's address); -1 when none
-	Vault  string
+	// ToDestination: the paid output pays the memo's destination address.
+	// False when it is only the one output that is not the vault's change
+	// (a refund, a memo naming a THORName or no destination).
+	ToDestination bool
+	Change        int // position of the vault's change (paid back to an input's address); -1 when none
+	Vault         string
 }
 
 // Pair is the outcome of the search for one inbound.
@@ -182,8 +186,8 @@ func OutboundMemo(tx utxo.Tx) (Memo, bool) {
 
 // legOf reads one answering transaction: the vault is the first input's
 // address, its change the output paying an input's address back, and the
-// paid output the one to the destination (for a refund, or a memo with
-// no destination, the only other spendable output).
+// paid output the one to the destination, else the only other spendable
+// output.
 func legOf(tx utxo.Tx, memo Memo, in Inbound) Leg {
 	l := Leg{Tx: tx, Memo: memo, Paid: -1, Change: -1}
 	inputs := map[string]bool{}
@@ -199,15 +203,13 @@ func legOf(tx utxo.Tx, memo Memo, in Inbound) Leg {
 		case o.Value == 0 || len(o.OpReturn) > 0:
 		case inputs[o.Address] && l.Change < 0:
 			l.Change = i
-		case memo.Action == ActionOut && in.Destination != "" && sameAddress(o.Address, in.Destination):
-			if l.Paid < 0 {
-				l.Paid = i
-			}
+		case memo.Action == ActionOut && in.Destination != "" && sameAddress(o.Address, in.Destination) && l.Paid < 0:
+			l.Paid, l.ToDestination = i, true
 		default:
 			others = append(others, i)
 		}
 	}
-	if l.Paid < 0 && (memo.Action == ActionRefund || in.Destination == "") && len(others) == 1 {
+	if l.Paid < 0 && len(others) == 1 {
 		l.Paid = others[0]
 	}
 	if l.Paid >= 0 {

@@ -141,6 +141,9 @@ func TestPairRecorded(t *testing.T) {
 			if l.Paid != c.paid || l.Amount != c.amount || l.Change != 1 || l.Vault != c.vault || l.Tx.TxID != tx.TxID {
 				t.Errorf("leg paid %d %d, change %d, vault %s", l.Paid, l.Amount, l.Change, l.Vault)
 			}
+			if l.ToDestination != (c.status == Paired) {
+				t.Errorf("to destination %v", l.ToDestination)
+			}
 			// The change heuristics name the vault's change too, except where
 			// the vault swept ten inputs, more than it needed: address reuse
 			// and unnecessary input disagree, and they name none.
@@ -180,6 +183,21 @@ func TestPairBound(t *testing.T) {
 	m, _ = NewMatcher(27*time.Hour, in)
 	if !m.Offer(tx) || m.Results(tx.Time)[0].Status != Paired {
 		t.Error("a 27 h bound does not find it")
+	}
+}
+
+// A memo naming a THORName: the paid output is the one that is not the
+// vault's change, and the leg says it could not check the destination.
+func TestPairTHORName(t *testing.T) {
+	tx, in, _ := load(t, "streaming-evm.json")
+	in.Destination = "myname"
+	m, _ := NewMatcher(0, in)
+	if !m.Offer(tx) {
+		t.Fatal("no match")
+	}
+	l := m.Results(tx.Time)[0].Legs[0]
+	if l.Paid != 0 || l.Amount != 116_388 || l.ToDestination {
+		t.Fatalf("leg %+v", l)
 	}
 }
 
