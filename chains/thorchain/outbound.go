@@ -1,7 +1,9 @@
 package thorchain
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +130,8 @@ func (m *Matcher) Horizon() int64 {
 }
 
 // Offer looks at one transaction and reports whether it answers an
-// inbound in its window.
+// inbound in its window. Transactions may come in any order; one offered
+// twice counts once.
 func (m *Matcher) Offer(tx utxo.Tx) bool {
 	memo, ok := OutboundMemo(tx)
 	if !ok {
@@ -138,9 +141,12 @@ func (m *Matcher) Offer(tx utxo.Tx) bool {
 	if p == nil || tx.Time < p.Inbound.Time-blockTimeSkew || tx.Time > p.Until+blockTimeSkew {
 		return false
 	}
+	if slices.ContainsFunc(p.Legs, func(l Leg) bool { return l.Tx.TxID == tx.TxID }) {
+		return true
+	}
 	leg := legOf(tx, memo, p.Inbound)
-	if len(p.Legs) == 0 {
-		p.Delay = tx.Time - p.Inbound.Time
+	if d := tx.Time - p.Inbound.Time; len(p.Legs) == 0 || d < p.Delay {
+		p.Delay = d
 	}
 	p.Legs = append(p.Legs, leg)
 	if leg.Paid >= 0 {
@@ -154,13 +160,18 @@ func (m *Matcher) Offer(tx utxo.Tx) bool {
 	return true
 }
 
-// Results is every inbound's pair, in the order given, once the chain has
-// been read up to block time scanned: an inbound with no leg is NotFound
-// when scanned is past its bound (with the block-time skew), else Pending.
+// Results is every inbound's pair, in the order given, its legs in chain
+// order, once the chain has been read up to block time scanned: an
+// inbound with no leg is NotFound when scanned is past its bound (with the
+// block-time skew), else Pending.
 func (m *Matcher) Results(scanned int64) []Pair {
 	out := make([]Pair, 0, len(m.order))
 	for _, h := range m.order {
 		p := *m.pairs[h]
+		p.Legs = slices.Clone(p.Legs)
+		slices.SortFunc(p.Legs, func(a, b Leg) int {
+			return cmp.Or(cmp.Compare(a.Tx.Block, b.Tx.Block), cmp.Compare(a.Tx.Index, b.Tx.Index), strings.Compare(a.Tx.TxID, b.Tx.TxID))
+		})
 		if len(p.Legs) == 0 && scanned > p.Until+blockTimeSkew {
 			p.Status = NotFound
 		}

@@ -215,11 +215,19 @@ func TestPairSplitOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Offer(tx)
-	m.Offer(second)
+	second.Block++
+	// Out of chain order, and the first leg twice (a block read again).
+	for _, x := range []utxo.Tx{second, tx, tx} {
+		if !m.Offer(x) {
+			t.Fatalf("%s not matched", x.TxID)
+		}
+	}
 	r := m.Results(second.Time + 3*3600)
 	if len(r) != 2 || r[0].Status != Paired || len(r[0].Legs) != 2 || r[0].Amount != 116_388+50_000 {
 		t.Fatalf("split: %+v", r[0])
+	}
+	if r[0].Legs[0].Tx.TxID != tx.TxID || r[0].Legs[1].Tx.TxID != "second-leg" || r[0].Delay != tx.Time-in.Time {
+		t.Errorf("legs %s, %s, delay %d", r[0].Legs[0].Tx.TxID, r[0].Legs[1].Tx.TxID, r[0].Delay)
 	}
 	if r[1].Status != NotFound || r[1].Inbound.TxHash != in2.TxHash {
 		t.Fatalf("other inbound: %+v", r[1])
