@@ -16,6 +16,9 @@
 //	OUT:TXID, REFUND:TXID   outbound and refund memos of the network's vaults
 //
 // Other memos (add/withdraw liquidity, bond, ...) parse as ActionOther.
+//
+// outbound.go pairs a deposit with the vault transactions on a UTXO chain
+// whose OP_RETURN answers it (OUT:/REFUND:), from transactions handed to it.
 package thorchain
 
 import (
