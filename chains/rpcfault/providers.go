@@ -107,7 +107,7 @@ func (p *Proxy) providerRange(c call) (answer call, status int, ok bool) {
 	from, _ := paramBlock(c.Params, "fromBlock")
 	for _, class := range p.rangeClasses() {
 		f := rangeForm(class)
-		if f.Kind != providers.Range && f.Kind != providers.Suggest {
+		if (f.Kind != providers.Range && f.Kind != providers.Suggest) || !f.Answers(c.Method) {
 			continue
 		}
 		p.count(class)
@@ -129,7 +129,7 @@ func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok boo
 	}
 	for _, class := range p.rangeClasses() {
 		f := rangeForm(class)
-		if f.Kind != providers.Results {
+		if f.Kind != providers.Results || !f.Answers(c.Method) {
 			continue
 		}
 		p.count(class)
@@ -140,9 +140,10 @@ func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok boo
 }
 
 // rateLimited answers the first sight of every request with the first
-// enabled rate form (HTTP 429 and the form's JSON-RPC error); it reports
-// whether it answered.
-func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, n int) bool {
+// enabled rate form: the form's error (its rate MaxRate, its wait
+// RetryAfter, in its data when it has some) for every call, a batch's as an
+// array, with the form's HTTP status; it reports whether it answered.
+func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, batch bool, n int) bool {
 	if n > 0 {
 		return false
 	}
@@ -152,7 +153,16 @@ func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, n int) bool {
 			continue
 		}
 		p.count(class)
-		body, _ := json.Marshal(call{JSONRPC: "2.0", ID: calls[0].ID, Error: rpcError(f.Code, f.Message(0, 0, 0, 0))})
+		v := providers.Values{Rate: p.opts.MaxRate, Wait: p.opts.RetryAfter, Asked: uint64(2 * p.opts.MaxRate)}
+		var data json.RawMessage
+		if f.Data != "" {
+			data = json.RawMessage(f.Fill(f.Data, v))
+		}
+		answers := make([]call, len(calls))
+		for i, c := range calls {
+			answers[i] = call{JSONRPC: "2.0", ID: c.ID, Error: rpcErrorData(f.Code, f.Fill(f.Template, v), data)}
+		}
+		body, _ := encode(answers, batch)
 		writeStatus(w, f.HTTP, body)
 		return true
 	}
