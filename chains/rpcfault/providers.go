@@ -66,6 +66,19 @@ func Providers() []Class {
 	return out
 }
 
+// TraceFilterClasses are the provider classes that refuse only trace_filter
+// (TraceCapped, and the range forms of trace_filter alone): a node that
+// serves no trace_filter never meets them.
+func TraceFilterClasses() []Class {
+	out := []Class{TraceCapped}
+	for _, c := range Providers() {
+		if f := rangeForm(c); f != nil && !f.Answers("eth_getLogs") && f.Answers("trace_filter") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // rangeForm is the limit form of class c, nil for other classes.
 func rangeForm(c Class) *providers.Form {
 	if len(c) <= len(rangeClassPrefix) || string(c[:len(rangeClassPrefix)]) != rangeClassPrefix {
