@@ -61,3 +61,32 @@ func TestUsage(t *testing.T) {
 		t.Errorf("exit %d, %q", code, stderr.String())
 	}
 }
+
+func TestNoteLoad(t *testing.T) {
+	r := Row{Measured: "1s", Figures: map[string]float64{}}
+	noteLoad(&r)
+	if load, ok := r.Figures["load1"]; !ok || load < 0 || !strings.HasPrefix(r.Measured, "1s, load ") {
+		t.Errorf("row %+v: want the 1-minute load average noted", r)
+	}
+}
+
+// --providers measures the provider-limits row and the same flow without
+// limits, and only those.
+func TestProvidersOnly(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"--providers", "--quick", "--latency", "1", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var tb Table
+	data, _ := os.ReadFile(out)
+	if err := json.Unmarshal(data, &tb); err != nil || len(tb.Rows) != 2 {
+		t.Fatalf("saved %s (%v); want 2 rows", data, err)
+	}
+	if !strings.Contains(tb.Rows[0].Name, "no limits") || !strings.Contains(tb.Rows[1].Name, "provider limits") {
+		t.Errorf("rows %q, %q", tb.Rows[0].Name, tb.Rows[1].Name)
+	}
+	if tb.Rows[1].Figures["round_trips"] <= tb.Rows[0].Figures["round_trips"] {
+		t.Errorf("%v round trips behind the limits, %v without: the limits cost none", tb.Rows[1].Figures["round_trips"], tb.Rows[0].Figures["round_trips"])
+	}
+}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
@@ -26,20 +29,38 @@ const maxConcurrent = 4
 // latencyProviders traces the 6-hop synthetic flow spread one transaction
 // per block (a window wider than the range limit) on a node behind
 // provider-like limits with lat per round trip, against limitedRounds plus
-// one round per limit learned from its refusal.
+// one round per limit learned from its refusal. The same flow on a node
+// without limits is traced first, in the same run, for comparison on a
+// shared machine (each row notes the 1-minute load average after it).
 func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duration) error {
 	n := 3000
 	if o.quick {
 		n = 300
 	}
 	g := synthnode.Generate(synthnode.Config{Seed: 21, Addresses: n, Transfers: 4 * n, Hops: 6, TxPerBlock: 1})
+	free, err := synthnode.Start(g, synthnode.Options{Latency: lat, BatchLimit: 1000, MaxAddresses: 1000})
+	if err != nil {
+		return err
+	}
+	tr, wall, err := traceGraph(ctx, free.URL(), g, evm.NativeTraceFilter)
+	if err == nil {
+		err = exact(tr, g)
+	}
+	free.Close()
+	if err != nil {
+		return err
+	}
+	latencyRow(t, fmt.Sprintf("6-hop synthetic, %d addresses over %d blocks, no limits (the row below without them)", n, g.To-g.From+1),
+		tr, wall, lat, free.Stats().RoundTrips)
+	noteLoad(&t.Rows[len(t.Rows)-1])
+
 	opts := providerNode(lat)
 	srv, err := synthnode.Start(g, opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	tr, wall, err := traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
+	tr, wall, err = traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
 	if err == nil {
 		err = exact(tr, g)
 	}
@@ -63,7 +84,26 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 		Figures: map[string]float64{"wall_ms": msf(wall), "bound_ms": msf(bound), "hops": float64(hops(tr)),
 			"requests": float64(tr.Stats.Requests), "round_trips": float64(rt), "round_trips_min": float64(ideal)},
 	})
+	noteLoad(&t.Rows[len(t.Rows)-1])
 	return nil
+}
+
+// noteLoad adds the 1-minute load average, read now, to a row.
+func noteLoad(r *Row) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return
+	}
+	r.Measured += fmt.Sprintf(", load %.2f", load)
+	r.Figures["load1"] = load
 }
 
 // limitedRounds is roundsBound when a round carries at most perRound
