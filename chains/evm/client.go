@@ -372,17 +372,14 @@ func newLimiter(rps float64) *rate.Limiter {
 
 // learnRate reads the rate limits a round trip's refusals state (the
 // forms of chains/evm/providers): a stated request rate limits the refused
-// methods (or the one the message names) on ep for the caller's life, the
-// lowest stated rate winning. It returns the longest wait they ask for.
+// methods on ep for the caller's life, the lowest stated rate winning. It
+// returns the longest wait they ask for.
 func (c *caller) learnRate(ep *endpoint, elems []rpc.BatchElem, err error) time.Duration {
 	var wait time.Duration
 	learn := func(l providers.Limit, methods ...string) {
 		wait = max(wait, l.Wait)
 		if l.Rate <= 0 {
 			return
-		}
-		if l.Method != "" {
-			methods = []string{l.Method}
 		}
 		ep.learnMu.Lock()
 		defer ep.learnMu.Unlock()

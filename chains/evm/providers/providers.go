@@ -35,7 +35,7 @@ type Form struct {
 	Kind     Kind
 	Code     int    // JSON-RPC error code it comes with
 	HTTP     int    // HTTP status it comes with; 0 for 200
-	Template string // the message with {max}, {from}, {to} (hex for Suggest), {asked}, {rate}, {wait}, {method}
+	Template string // the message with {max}, {from}, {to} (hex for Suggest), {asked}, {rate}, {wait}
 	// Data is the error's data as the provider sends it (a JSON template,
 	// same placeholders), "" for none. Parse reads rates and waits from any
 	// data, whatever its layout.
@@ -175,11 +175,10 @@ type Limit struct {
 	Max      uint64 // 0: not stated
 	From, To uint64 // the suggested range (Suggest)
 	// Rate is the requests per second a Rate form (or its data) allows, 0
-	// when not stated or counted in credits; Method is the method it is
-	// stated for, "" when none is named.
-	Rate   float64
-	Method string
-	Wait   time.Duration // how long the provider asks to wait, 0: not said
+	// when not stated or counted in credits. No provider names the method
+	// in its words: the client keys the rate by the refused method.
+	Rate float64
+	Wait time.Duration // how long the provider asks to wait, 0: not said
 }
 
 // Parse reads the limit an error message (with its data, if any) states.
@@ -202,8 +201,6 @@ func Parse(msg string) (Limit, bool) {
 				if !f.Credits {
 					l.Rate = decimal(m[i])
 				}
-			case "method":
-				l.Method = m[i]
 			}
 		}
 		if f.Kind == Suggest && l.To < l.From {
@@ -268,7 +265,6 @@ type Values struct {
 	Max, Asked, From, To uint64
 	Rate                 float64
 	Wait                 time.Duration
-	Method               string
 }
 
 // Fill fills a template of the form (its Template or its Data).
@@ -280,7 +276,6 @@ func (f *Form) Fill(template string, v Values) string {
 		"{to}", "0x"+strconv.FormatUint(v.To, 16),
 		"{rate}", strconv.FormatFloat(v.Rate, 'f', -1, 64),
 		"{wait}", strconv.FormatFloat(v.Wait.Seconds(), 'f', -1, 64),
-		"{method}", v.Method,
 	).Replace(template)
 }
 
@@ -318,13 +313,12 @@ func init() {
 func compile(template string) *regexp.Regexp {
 	pat := regexp.QuoteMeta(template)
 	for ph, group := range map[string]string{
-		"{max}":    `(?P<max>[0-9][0-9,.]*[kK]?)`,
-		"{asked}":  `[0-9][0-9,.]*`,
-		"{from}":   `(?P<from>0x[0-9a-fA-F]+)`,
-		"{to}":     `(?P<to>0x[0-9a-fA-F]+)`,
-		"{rate}":   `(?P<rate>[0-9][0-9,]*(?:\.[0-9]+)?)`,
-		"{wait}":   `[0-9.]+`,
-		"{method}": `(?P<method>[a-z]+_[A-Za-z]+)`,
+		"{max}":   `(?P<max>[0-9][0-9,.]*[kK]?)`,
+		"{asked}": `[0-9][0-9,.]*`,
+		"{from}":  `(?P<from>0x[0-9a-fA-F]+)`,
+		"{to}":    `(?P<to>0x[0-9a-fA-F]+)`,
+		"{rate}":  `(?P<rate>[0-9][0-9,]*(?:\.[0-9]+)?)`,
+		"{wait}":  `[0-9.]+`,
 	} {
 		pat = strings.ReplaceAll(pat, regexp.QuoteMeta(ph), group)
 	}
