@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowtrace/flowtrace/tracer"
 )
@@ -64,9 +65,9 @@ func TestUsage(t *testing.T) {
 
 func TestNoteLoad(t *testing.T) {
 	r := Row{Measured: "1s", Figures: map[string]float64{}}
-	noteLoad(&r)
-	if load, ok := r.Figures["load1"]; !ok || load < 0 || !strings.HasPrefix(r.Measured, "1s, load ") {
-		t.Errorf("row %+v: want the 1-minute load average noted", r)
+	noteLoad(&r, 1500*time.Millisecond)
+	if load, ok := r.Figures["load1"]; !ok || load < 0 || r.Figures["cpu_ms"] != 1500 || !strings.HasPrefix(r.Measured, "1s, CPU 1.5s, load ") {
+		t.Errorf("row %+v: want the CPU time and the 1-minute load average noted", r)
 	}
 }
 

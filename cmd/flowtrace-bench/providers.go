@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
@@ -31,7 +32,8 @@ const maxConcurrent = 4
 // provider-like limits with lat per round trip, against limitedRounds plus
 // one round per limit learned from its refusal. The same flow on a node
 // without limits is traced first, in the same run, for comparison on a
-// shared machine (each row notes the 1-minute load average after it).
+// shared machine (each row notes the 1-minute load average after it, and
+// the CPU time of the process, node included, during the trace).
 func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duration) error {
 	n := 3000
 	if o.quick {
@@ -42,7 +44,9 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 	if err != nil {
 		return err
 	}
+	cpu0 := cpuTime()
 	tr, wall, err := traceGraph(ctx, free.URL(), g, evm.NativeTraceFilter)
+	cpu := cpuTime() - cpu0
 	if err == nil {
 		err = exact(tr, g)
 	}
@@ -52,7 +56,7 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 	}
 	latencyRow(t, fmt.Sprintf("6-hop synthetic, %d addresses over %d blocks, no limits (the row below without them)", n, g.To-g.From+1),
 		tr, wall, lat, free.Stats().RoundTrips)
-	noteLoad(&t.Rows[len(t.Rows)-1])
+	noteLoad(&t.Rows[len(t.Rows)-1], cpu)
 
 	opts := providerNode(lat)
 	srv, err := synthnode.Start(g, opts)
@@ -60,7 +64,9 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 		return err
 	}
 	defer srv.Close()
+	cpu0 = cpuTime()
 	tr, wall, err = traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
+	cpu = cpuTime() - cpu0
 	if err == nil {
 		err = exact(tr, g)
 	}
@@ -84,12 +90,24 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 		Figures: map[string]float64{"wall_ms": msf(wall), "bound_ms": msf(bound), "hops": float64(hops(tr)),
 			"requests": float64(tr.Stats.Requests), "round_trips": float64(rt), "round_trips_min": float64(ideal)},
 	})
-	noteLoad(&t.Rows[len(t.Rows)-1])
+	noteLoad(&t.Rows[len(t.Rows)-1], cpu)
 	return nil
 }
 
-// noteLoad adds the 1-minute load average, read now, to a row.
-func noteLoad(r *Row) {
+// cpuTime is the CPU time (user and system) of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// noteLoad adds the CPU time of a measurement and the 1-minute load
+// average, read now, to its row.
+func noteLoad(r *Row, cpu time.Duration) {
+	r.Measured += ", CPU " + ms(cpu)
+	r.Figures["cpu_ms"] = msf(cpu)
 	data, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return
