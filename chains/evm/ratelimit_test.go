@@ -102,8 +102,8 @@ func TestLearnedRate(t *testing.T) {
 		wait  time.Duration // the retry's wait
 	}{
 		{"provider-quicknode-rps", 4, time.Millisecond},
-		{"provider-infura-rate", 4, 7 * time.Second},  // in the data, HTTP 200
-		{"provider-infura-daily", 4, 7 * time.Second}, // in the data of an HTTP 429
+		{"provider-infura-rate", 4, 7 * time.Second},  // in the data of an HTTP 429
+		{"provider-infura-daily", 4, 7 * time.Second}, // the same, nested
 		{"provider-chainstack-rps", 0, time.Millisecond},
 		{"provider-quicknode-credits", 0, time.Millisecond},
 		{"provider-alchemy-cups", 0, time.Millisecond},
