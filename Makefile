@@ -61,6 +61,12 @@ bench: build
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --out out/bench.json
 
+#? bench-providers: only the provider-limits row and the same flow without limits, each with the load average; writes out/bench-providers.json
+.PHONY: bench-providers
+bench-providers:
+	$(GO) build -o bin/ ./cmd/flowtrace-bench
+	bin/flowtrace-bench --providers --out out/bench-providers.json
+
 #? fuzz: run every go test -fuzz target for FUZZTIME each (default 15s); seed corpora in */testdata/fuzz
 FUZZTIME ?= 15s
 .PHONY: fuzz

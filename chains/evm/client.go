@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -47,6 +48,10 @@ type caller struct {
 	// wait, when set, stands in for the timer between attempts (tests
 	// record the waits instead of spending them).
 	wait func(ctx context.Context, d time.Duration) error
+	// clock and rateWait, when set, stand in for the time and the timer of
+	// the learned rate limits (tests fix the one and record the other).
+	clock    func() time.Time
+	rateWait func(ctx context.Context, method string, d time.Duration) error
 
 	requests   atomic.Int64
 	roundTrips atomic.Int64
@@ -64,6 +69,11 @@ type endpoint struct {
 	// coolUntil is when the endpoint may be picked again after a failure
 	// (unix nanoseconds); round trips go to others meanwhile.
 	coolUntil atomic.Int64
+
+	// learned are the request rates the node stated in its refusals, per
+	// method (see learnRate).
+	learnMu sync.Mutex
+	learned map[string]*rate.Limiter
 }
 
 // host names the endpoints for messages.
@@ -148,6 +158,7 @@ func (c *caller) send(ctx context.Context, pinned *endpoint, elems []rpc.BatchEl
 			ep = c.pick()
 		}
 		retryAfter, err := c.roundTrip(ctx, ep, sub)
+		retryAfter = max(retryAfter, c.learnRate(ep, sub, err))
 		if refused, stated := batchRefused(sub, err); len(sub) > 1 && refused {
 			if errors.Is(err, errResponseTooLarge) {
 				// The answer was too large, not the batch: halve this one only.
@@ -310,6 +321,9 @@ func (c *caller) lowerBatchSize(n, stated int) {
 // concurrency cap. It returns the Retry-After delay the server asked for, if
 // any.
 func (c *caller) roundTrip(ctx context.Context, ep *endpoint, elems []rpc.BatchElem) (time.Duration, error) {
+	if err := c.waitLearned(ctx, ep, elems); err != nil {
+		return 0, err
+	}
 	if ep.limiter != nil {
 		burst := ep.limiter.Burst()
 		for n := len(elems); n > 0; n -= burst {
@@ -348,6 +362,138 @@ func (c *caller) roundTrip(ctx context.Context, ep *endpoint, elems []rpc.BatchE
 		err = fmt.Errorf("%w after %v", errRoundTripTimeout, c.timeout)
 	}
 	return hint.get(), c.redact(ep, err)
+}
+
+// newLimiter limits to rps requests per second, in bursts of up to a
+// second's worth.
+func newLimiter(rps float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(rps), max(1, int(math.Ceil(rps))))
+}
+
+// learnRate reads the rate limits a round trip's refusals state (the
+// forms of chains/evm/providers): a stated request rate limits the refused
+// methods on ep for the caller's life, the lowest stated rate winning. It
+// returns the longest wait they ask for.
+func (c *caller) learnRate(ep *endpoint, elems []rpc.BatchElem, err error) time.Duration {
+	var wait time.Duration
+	learn := func(l providers.Limit, methods ...string) {
+		wait = max(wait, l.Wait)
+		if l.Rate <= 0 {
+			return
+		}
+		ep.learnMu.Lock()
+		defer ep.learnMu.Unlock()
+		if ep.learned == nil {
+			ep.learned = map[string]*rate.Limiter{}
+		}
+		for _, m := range methods {
+			if lim := ep.learned[m]; lim == nil || float64(lim.Limit()) > l.Rate {
+				ep.learned[m] = newLimiter(l.Rate)
+			}
+		}
+	}
+	if err != nil {
+		if l, ok := statedRate(err); ok {
+			methods := make([]string, len(elems))
+			for i, e := range elems {
+				methods[i] = e.Method
+			}
+			learn(l, methods...)
+		}
+		return wait
+	}
+	for _, e := range elems {
+		if l, ok := statedRate(e.Error); ok {
+			learn(l, e.Method)
+		}
+	}
+	return wait
+}
+
+// statedRate is the rate limit an error states in its message and data (or
+// in the body of an HTTP error), when it is a rate-limit form.
+func statedRate(err error) (providers.Limit, bool) {
+	var (
+		text string
+		re   rpc.Error
+		he   rpc.HTTPError
+		br   *errBatchRateLimited
+	)
+	switch {
+	case err == nil:
+		return providers.Limit{}, false
+	case errors.As(err, &br):
+		text = br.msg
+	case errors.As(err, &re):
+		text = errText(re)
+	case errors.As(err, &he):
+		text = string(he.Body)
+	default:
+		return providers.Limit{}, false
+	}
+	l, ok := providers.Parse(text)
+	return l, ok && l.Form.Kind == providers.Rate
+}
+
+// waitLearned waits for the learned rate limits of the methods in elems.
+func (c *caller) waitLearned(ctx context.Context, ep *endpoint, elems []rpc.BatchElem) error {
+	ep.learnMu.Lock()
+	if len(ep.learned) == 0 {
+		ep.learnMu.Unlock()
+		return nil
+	}
+	counts := map[string]int{}
+	for _, e := range elems {
+		if ep.learned[e.Method] != nil {
+			counts[e.Method]++
+		}
+	}
+	now := c.now()
+	var (
+		longest time.Duration
+		method  string
+		taken   []*rate.Reservation
+	)
+	for _, m := range slices.Sorted(maps.Keys(counts)) {
+		lim := ep.learned[m]
+		for n := counts[m]; n > 0; n -= lim.Burst() {
+			r := lim.ReserveN(now, min(n, lim.Burst()))
+			taken = append(taken, r)
+			if d := r.DelayFrom(now); d > longest {
+				longest, method = d, m
+			}
+		}
+	}
+	ep.learnMu.Unlock()
+	if longest <= 0 {
+		return nil
+	}
+	var err error
+	if c.rateWait != nil {
+		err = c.rateWait(ctx, method, longest)
+	} else {
+		t := time.NewTimer(longest)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		for _, r := range taken {
+			r.CancelAt(c.now())
+		}
+	}
+	return err
+}
+
+// now is the time of the learned rate limits.
+func (c *caller) now() time.Time {
+	if c.clock != nil {
+		return c.clock()
+	}
+	return time.Now()
 }
 
 // errRoundTripTimeout is the error of a round trip that took longer than
@@ -478,7 +624,9 @@ func transient(err error) bool {
 		}
 		return isRateLimitMsg(re.Error()) || strings.Contains(strings.ToLower(re.Error()), "indexing is in progress")
 	}
-	if errors.Is(err, errBadResponse) || errors.Is(err, errRoundTripTimeout) || errors.Is(err, rpc.ErrMissingBatchResponse) {
+	var br *errBatchRateLimited
+	if errors.Is(err, errBadResponse) || errors.Is(err, errRoundTripTimeout) || errors.Is(err, rpc.ErrMissingBatchResponse) ||
+		errors.As(err, &br) {
 		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) ||
@@ -504,7 +652,8 @@ func mapErr(err error) error {
 		return nil
 	}
 	var he rpc.HTTPError
-	if errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests {
+	var br *errBatchRateLimited
+	if (errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests) || errors.As(err, &br) {
 		return fmt.Errorf("%w: %w", tracer.ErrRateLimited, err)
 	}
 	var re rpc.Error

@@ -12,8 +12,9 @@ import (
 )
 
 // A node that caps trace_filter answers and says at how many is read page
-// by page (after / count) to the end: the same transfers as from a node
-// without the cap.
+// by page (after / count) to the end, and one that limits trace_filter
+// ranges in its own words (Reth's) is asked smaller ranges: the same
+// transfers as from a node without the limits, for each trace_filter class.
 func TestTraceFilterPaged(t *testing.T) {
 	ctx := context.Background()
 	g := synthnode.Generate(synthnode.Config{Seed: 5, Addresses: 200, Hops: 4})
@@ -22,11 +23,6 @@ func TestTraceFilterPaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	p, err := rpcfault.Start(rpcfault.Options{Upstream: srv.URL(), Classes: []rpcfault.Class{rpcfault.TraceCapped}, MaxResults: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
 	var frontier []tracer.Address
 	for _, a := range append(slices.Clone(g.Seeds), g.Stolen...) {
 		frontier = append(frontier, tracer.Address(a.Hex()))
@@ -51,15 +47,28 @@ func TestTraceFilterPaged(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	want, got := read(srv.URL()), read(p.URL())
+	want := read(srv.URL())
 	if len(want) < 10 {
 		t.Fatalf("only %d native transfers in the flow", len(want))
 	}
-	if p.Counts()[rpcfault.TraceCapped] == 0 {
-		t.Errorf("no answer was capped in %d requests", p.Requests())
+	classes := rpcfault.TraceFilterClasses()
+	if len(classes) < 2 {
+		t.Fatalf("trace_filter classes %v: want the cap and Reth's range", classes)
 	}
-	if !slices.Equal(want, got) {
-		t.Errorf("through the cap: %d native transfers, want %d", len(got), len(want))
+	for _, c := range classes {
+		t.Run(string(c), func(t *testing.T) {
+			p, err := rpcfault.Start(rpcfault.Options{Upstream: srv.URL(), Classes: []rpcfault.Class{c}, MaxResults: 3, MaxRange: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if got := read(p.URL()); !slices.Equal(want, got) {
+				t.Errorf("through %s: %d native transfers, want %d", c, len(got), len(want))
+			}
+			if p.Counts()[c] == 0 {
+				t.Errorf("%s refused nothing in %d requests", c, p.Requests())
+			}
+			t.Logf("%d native transfers; %d requests through %s (%d refused)", len(want), p.Requests(), c, p.Counts()[c])
+		})
 	}
-	t.Logf("%d native transfers; %d requests through the cap", len(want), p.Requests())
 }

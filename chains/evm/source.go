@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -17,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/flowtrace/flowtrace/tracer"
 )
@@ -191,7 +189,7 @@ func DialAll(ctx context.Context, rawURLs []string, opts Options) (*Source, erro
 		}
 		ep := &endpoint{host: host, sem: make(chan struct{}, orDefault(opts.MaxConcurrent, 4))}
 		if opts.RequestsPerSecond > 0 {
-			ep.limiter = rate.NewLimiter(rate.Limit(opts.RequestsPerSecond), max(1, int(math.Ceil(opts.RequestsPerSecond))))
+			ep.limiter = newLimiter(opts.RequestsPerSecond)
 		}
 		if ep.rpc, err = rpc.DialOptions(ctx, raw, rpc.WithHTTPClient(hc)); err != nil {
 			for _, e := range c.eps {

@@ -103,6 +103,13 @@ func (e *errBatchRefused) Error() string {
 	return "the node refused the batch: " + e.msg
 }
 
+// errBatchRateLimited is a batch answered with one rate-limit error for all
+// its calls (an object, or an array of one): retried after a wait, the rate
+// it states learned.
+type errBatchRateLimited struct{ msg string }
+
+func (e *errBatchRateLimited) Error() string { return "the node rate-limited the batch: " + e.msg }
+
 // refusedBatch recognises a batch refused as a whole, in the forms nodes
 // and providers use: one error object instead of an array (with or without
 // an id: go-ethereum's client cannot read it), an array holding one error,
@@ -123,7 +130,11 @@ func refusedBatch(status int, data []byte, ids []string, batch bool) error {
 		}
 		return nil
 	case (!isArray || len(msgs) == 1) && len(msgs[0].Error) > 0:
-		return &errBatchRefused{status: status, msg: errorMessage(msgs[0].Error)}
+		msg := errorMessage(msgs[0].Error)
+		if isRateLimitMsg(msg) {
+			return &errBatchRateLimited{msg: msg}
+		}
+		return &errBatchRefused{status: status, msg: msg}
 	case !isArray:
 		return nil // not JSON-RPC for a batch: checkIDs or the client reports it
 	case httpRefusal && checkIDs(data, ids) != nil:

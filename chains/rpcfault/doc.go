@@ -26,9 +26,12 @@
 // whole with one error object (with a null id), Erigon's object, HTTP 400
 // with a plain-text body, HTTP 413 from a proxy, or answered in part; and
 // one class per range, suggested-range, result-count and rate-limit message of the
-// table, sent with its error code and, for a single call, its HTTP status
-// (a rate-limit message answers the first sight of every request, with
-// HTTP 429).
+// table, sent with its error code and, for a single call, its HTTP status.
+// A range form for trace_filter only (Reth's) refuses only trace_filter. A
+// rate-limit message answers the first sight of every request, for each of
+// its calls, with the form's HTTP status and data, stating Options.MaxRate
+// requests per second and a wait of Options.RetryAfter where the form
+// states them.
 //
 // # Determinism
 //

@@ -66,6 +66,19 @@ func Providers() []Class {
 	return out
 }
 
+// TraceFilterClasses are the provider classes that refuse only trace_filter
+// (TraceCapped, and the range forms of trace_filter alone): a node that
+// serves no trace_filter never meets them.
+func TraceFilterClasses() []Class {
+	out := []Class{TraceCapped}
+	for _, c := range Providers() {
+		if f := rangeForm(c); f != nil && !f.Answers("eth_getLogs") && f.Answers("trace_filter") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // rangeForm is the limit form of class c, nil for other classes.
 func rangeForm(c Class) *providers.Form {
 	if len(c) <= len(rangeClassPrefix) || string(c[:len(rangeClassPrefix)]) != rangeClassPrefix {
@@ -107,7 +120,7 @@ func (p *Proxy) providerRange(c call) (answer call, status int, ok bool) {
 	from, _ := paramBlock(c.Params, "fromBlock")
 	for _, class := range p.rangeClasses() {
 		f := rangeForm(class)
-		if f.Kind != providers.Range && f.Kind != providers.Suggest {
+		if (f.Kind != providers.Range && f.Kind != providers.Suggest) || !f.Answers(c.Method) {
 			continue
 		}
 		p.count(class)
@@ -129,7 +142,7 @@ func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok boo
 	}
 	for _, class := range p.rangeClasses() {
 		f := rangeForm(class)
-		if f.Kind != providers.Results {
+		if f.Kind != providers.Results || !f.Answers(c.Method) {
 			continue
 		}
 		p.count(class)
@@ -140,9 +153,10 @@ func (p *Proxy) providerResults(c call, a call) (answer call, status int, ok boo
 }
 
 // rateLimited answers the first sight of every request with the first
-// enabled rate form (HTTP 429 and the form's JSON-RPC error); it reports
-// whether it answered.
-func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, n int) bool {
+// enabled rate form: the form's error (its rate MaxRate, its wait
+// RetryAfter, in its data when it has some) for every call, a batch's as an
+// array, with the form's HTTP status; it reports whether it answered.
+func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, batch bool, n int) bool {
 	if n > 0 {
 		return false
 	}
@@ -152,7 +166,16 @@ func (p *Proxy) rateLimited(w http.ResponseWriter, calls []call, n int) bool {
 			continue
 		}
 		p.count(class)
-		body, _ := json.Marshal(call{JSONRPC: "2.0", ID: calls[0].ID, Error: rpcError(f.Code, f.Message(0, 0, 0, 0))})
+		v := providers.Values{Rate: p.opts.MaxRate, Wait: p.opts.RetryAfter, Asked: uint64(2 * p.opts.MaxRate)}
+		var data json.RawMessage
+		if f.Data != "" {
+			data = json.RawMessage(f.Fill(f.Data, v))
+		}
+		answers := make([]call, len(calls))
+		for i, c := range calls {
+			answers[i] = call{JSONRPC: "2.0", ID: c.ID, Error: rpcErrorData(f.Code, f.Fill(f.Template, v), data)}
+		}
+		body, _ := encode(answers, batch)
 		writeStatus(w, f.HTTP, body)
 		return true
 	}

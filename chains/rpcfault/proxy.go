@@ -77,6 +77,9 @@ type Options struct {
 	MaxBatch   int
 	MaxRange   uint64
 	MaxResults int
+	// MaxRate is the requests per second the rate-limit provider classes
+	// state; default 1000.
+	MaxRate float64
 	// Fail, when set, answers HTTP 503 to every request holding a call it
 	// returns true for: a permanent failure.
 	Fail func(method string, params json.RawMessage) bool
@@ -120,6 +123,9 @@ func Start(opts Options) (*Proxy, error) {
 	def(&opts.MaxResults, 3)
 	if opts.MaxRange == 0 {
 		opts.MaxRange = 4
+	}
+	if opts.MaxRate <= 0 {
+		opts.MaxRate = 1000
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = time.Second
@@ -229,7 +235,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if p.rateLimited(w, calls, n) {
+	if p.rateLimited(w, calls, batch, n) {
 		return
 	}
 
@@ -595,8 +601,17 @@ func requestKey(calls []call) string {
 }
 
 func rpcError(code int, msg string) json.RawMessage {
-	data, _ := json.Marshal(map[string]any{"code": code, "message": msg})
-	return data
+	return rpcErrorData(code, msg, nil)
+}
+
+// rpcErrorData is an error object with data (none when data is nil).
+func rpcErrorData(code int, msg string, data json.RawMessage) json.RawMessage {
+	e := map[string]any{"code": code, "message": msg}
+	if data != nil {
+		e["data"] = data
+	}
+	out, _ := json.Marshal(e)
+	return out
 }
 
 // rangeLen is the number of blocks of a filter's [fromBlock, toBlock], 0 when

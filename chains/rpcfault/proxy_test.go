@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/flowtrace/flowtrace/chains/evm/providers"
 )
 
 // service is a go-ethereum JSON-RPC service the proxy is put in front of.
@@ -217,8 +219,10 @@ func TestProviders(t *testing.T) {
 		{"provider-alchemy-range", wide, 400, `"message":"You can make eth_getLogs requests with up to a 2 block range. Based on your parameters, this block range should work: [0x1, 0x2]"`},
 		{"provider-quicknode-range", wide, 413, `{"code":-32614,"message":"eth_getLogs is limited to a 2 range"}`},
 		{"provider-geth-results", getLogs, 200, `"message":"query returned more than 1 results"`},
+		{"provider-infura-daily", getLogs, 429, `{"jsonrpc":"2.0","id":7,"error":{"code":-32005,"data":{"rate":{"allowed_rps":2.5,"backoff_seconds":1,"current_rps":5},"see":"https://infura.io/dashboard"},"message":"daily request count exceeded, request rate limited"}}`},
+		{"provider-quicknode-rps", batch, 200, `[{"jsonrpc":"2.0","id":7,"error":{"code":-32007,"message":"2.5/second request limit reached - reduce calls per second or upgrade your account at quicknode.com"}},{"jsonrpc":"2.0","id":8,`},
 	} {
-		p := start(t, Options{Upstream: up, Classes: []Class{tc.class}, MaxBatch: 2, MaxRange: 2, MaxResults: 1})
+		p := start(t, Options{Upstream: up, Classes: []Class{tc.class}, MaxBatch: 2, MaxRange: 2, MaxResults: 1, MaxRate: 2.5})
 		code, _, body, err := post(t, p.URL(), tc.body)
 		if err != nil || code != tc.wantStatus || !strings.Contains(body, tc.want) || p.Counts()[tc.class] != 1 {
 			t.Errorf("%s: status %d, body %.300q, err %v, counts %v; want %d and %s", tc.class, code, body, err, p.Counts(), tc.wantStatus, tc.want)
@@ -226,7 +230,13 @@ func TestProviders(t *testing.T) {
 		if tc.class == BatchShort && strings.Count(body, `"jsonrpc"`) != 2 {
 			t.Errorf("%s: %s; want the first 2 answers", tc.class, body)
 		}
+		if tc.class == "provider-quicknode-rps" && strings.Count(body, "request limit reached") != 3 {
+			t.Errorf("%s: %s; want each of the 3 calls refused", tc.class, body)
+		}
 		small := strings.Replace(getLogs, "0x2", "0x1", 1)
+		if strings.HasPrefix(string(tc.class), "provider-") && rangeForm(tc.class).Kind == providers.Rate {
+			post(t, p.URL(), small) // a rate class refuses the first sight of every request
+		}
 		if _, _, body, _ := post(t, p.URL(), small); !strings.Contains(body, `"result":[{"blockNumber":"0x1"}]`) {
 			t.Errorf("%s: a query within the limits answered %s", tc.class, body)
 		}

@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
@@ -62,10 +61,7 @@ func runChild(ctx context.Context, url string, args []string, stdout io.Writer) 
 	if r.TracePeakBytes, err = peakRSS(); err != nil {
 		return err
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		r.CPUMS = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
-	}
+	r.CPUMS = msf(cpuTime())
 	if r.PlantedExactly, err = plantedExactly(args[4], tr); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,9 @@ type options struct {
 	scale     int  // addresses of the scale trace
 	quick     bool // small sizes (tests)
 	child     string
-	render    int // only the render row, on a trace of this many addresses
+	render    int    // only the render row, on a trace of this many addresses
+	providers bool   // only the provider-limits rows
+	cpuprof   string // write a CPU profile of the run here
 
 	batchCases   int
 	batchWorkers string
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.scale, "scale", 100_000, "addresses of the scale trace (3 transfers each)")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes: a smoke run of every row")
 	fs.IntVar(&o.render, "render", 0, "instead of the table: measure only the writing of every output of a trace of this many addresses")
+	fs.BoolVar(&o.providers, "providers", false, "instead of the table: measure only the provider-limits row and the same flow without limits")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the measurement to this file (go tool pprof)")
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
 	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")
 	fs.StringVar(&o.batchWorkers, "batch-workers", "1,2,4", "worker process counts of the batch measurement")
@@ -87,6 +92,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch and render measurements run")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			fmt.Fprintln(stderr, "flowtrace-bench: --cpuprofile:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "flowtrace-bench: --cpuprofile:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if o.batchCases > 0 {
 		return runBatchBench(ctx, o, stdout, stderr)
@@ -100,6 +118,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		t.Elapsed = time.Since(t.Started)
 		t.Load, _ = os.ReadFile("/proc/loadavg")
 		t.print(stdout)
+		return 0
+	}
+	if o.providers {
+		t := &Table{Started: time.Now()}
+		if err := latencyProviders(ctx, t, o, time.Duration(o.latencyMS)*time.Millisecond); err != nil {
+			fmt.Fprintln(stderr, "flowtrace-bench:", err)
+			return 1
+		}
+		t.Elapsed = time.Since(t.Started)
+		t.Load, _ = os.ReadFile("/proc/loadavg")
+		t.print(stdout)
+		if err := t.save(o.out); err != nil {
+			fmt.Fprintln(stderr, "flowtrace-bench:", err)
+			return 1
+		}
 		return 0
 	}
 	if o.child != "" {

@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowtrace/flowtrace/chains/evm"
@@ -26,20 +30,43 @@ const maxConcurrent = 4
 // latencyProviders traces the 6-hop synthetic flow spread one transaction
 // per block (a window wider than the range limit) on a node behind
 // provider-like limits with lat per round trip, against limitedRounds plus
-// one round per limit learned from its refusal.
+// one round per limit learned from its refusal. The same flow on a node
+// without limits is traced first, in the same run, for comparison on a
+// shared machine (each row notes the 1-minute load average after it, and
+// the CPU time of the process, node included, during the trace).
 func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duration) error {
 	n := 3000
 	if o.quick {
 		n = 300
 	}
 	g := synthnode.Generate(synthnode.Config{Seed: 21, Addresses: n, Transfers: 4 * n, Hops: 6, TxPerBlock: 1})
+	free, err := synthnode.Start(g, synthnode.Options{Latency: lat, BatchLimit: 1000, MaxAddresses: 1000})
+	if err != nil {
+		return err
+	}
+	cpu0 := cpuTime()
+	tr, wall, err := traceGraph(ctx, free.URL(), g, evm.NativeTraceFilter)
+	cpu := cpuTime() - cpu0
+	if err == nil {
+		err = exact(tr, g)
+	}
+	free.Close()
+	if err != nil {
+		return err
+	}
+	latencyRow(t, fmt.Sprintf("6-hop synthetic, %d addresses over %d blocks, no limits (the row below without them)", n, g.To-g.From+1),
+		tr, wall, lat, free.Stats().RoundTrips)
+	noteLoad(&t.Rows[len(t.Rows)-1], cpu)
+
 	opts := providerNode(lat)
 	srv, err := synthnode.Start(g, opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	tr, wall, err := traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
+	cpu0 = cpuTime()
+	tr, wall, err = traceGraph(ctx, srv.URL(), g, evm.NativeTraceFilter)
+	cpu = cpuTime() - cpu0
 	if err == nil {
 		err = exact(tr, g)
 	}
@@ -63,7 +90,38 @@ func latencyProviders(ctx context.Context, t *Table, o options, lat time.Duratio
 		Figures: map[string]float64{"wall_ms": msf(wall), "bound_ms": msf(bound), "hops": float64(hops(tr)),
 			"requests": float64(tr.Stats.Requests), "round_trips": float64(rt), "round_trips_min": float64(ideal)},
 	})
+	noteLoad(&t.Rows[len(t.Rows)-1], cpu)
 	return nil
+}
+
+// cpuTime is the CPU time (user and system) of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// noteLoad adds the CPU time of a measurement and the 1-minute load
+// average, read now, to its row.
+func noteLoad(r *Row, cpu time.Duration) {
+	r.Measured += ", CPU " + ms(cpu)
+	r.Figures["cpu_ms"] = msf(cpu)
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return
+	}
+	r.Measured += fmt.Sprintf(", load %.2f", load)
+	r.Figures["load1"] = load
 }
 
 // limitedRounds is roundsBound when a round carries at most perRound

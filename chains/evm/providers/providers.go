@@ -2,7 +2,7 @@
 // providers say no: the wording of their range, result and batch limits,
 // collected from their public documentation and issue trackers, and a
 // reader that takes the limit a message states (a block range, a suggested
-// range, a batch size).
+// range, a batch size, a request rate and how long to wait).
 //
 // It is data and parsing only: it knows no client, no retry policy and no
 // tracer. chains/evm reads limits with it; chains/rpcfault replays the
@@ -10,9 +10,11 @@
 package providers
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kind is what a limit bounds.
@@ -23,7 +25,7 @@ const (
 	Suggest Kind = "suggest" // the node names a range that would work (From, To)
 	Results Kind = "results" // the entries of one answer; Max when stated
 	Batch   Kind = "batch"   // the calls of one batch; Max when stated
-	Rate    Kind = "rate"    // requests (or compute units) per second: back off and retry
+	Rate    Kind = "rate"    // requests per second (Rate, Method when stated; Credits: compute units) and a wait
 )
 
 // Form is one provider's wording of one limit.
@@ -33,10 +35,20 @@ type Form struct {
 	Kind     Kind
 	Code     int    // JSON-RPC error code it comes with
 	HTTP     int    // HTTP status it comes with; 0 for 200
-	Template string // the message with {max}, {from}, {to} (hex for Suggest), {asked}
-	Example  string // the message as found, verbatim ("" when the source gives the pattern only)
-	Source   string // where it was found
-	re       *regexp.Regexp
+	Template string // the message with {max}, {from}, {to} (hex for Suggest), {asked}, {rate}, {wait}
+	// Data is the error's data as the provider sends it (a JSON template,
+	// same placeholders), "" for none. Parse reads rates and waits from any
+	// data, whatever its layout.
+	Data    string
+	Example string // the message as found, verbatim ("" when the source gives the pattern only)
+	Source  string // where it was found
+	// Methods are the methods the form answers ("" for all); nil: eth_getLogs
+	// and trace_filter for range, suggest and results forms, any for others.
+	Methods []string
+	// Credits: the rate a Rate form states counts compute units or credits,
+	// whose cost per method the provider sets; it is not a request rate.
+	Credits bool
+	re      *regexp.Regexp
 }
 
 // Forms lists the known wordings. A message matching none of them may
@@ -120,6 +132,41 @@ var Forms = []*Form{
 		Template: "Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message. If not, check out https://docs.alchemy.com/reference/throughput",
 		Example:  "Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message. If not, check out https://docs.alchemy.com/reference/throughput",
 		Source:   "https://github.com/conduitxyz/node/issues/36"},
+	{Name: "alchemy-over-rate", Who: "Alchemy (per IP), Base public RPC", Kind: Rate, Code: -32016,
+		Template: "over rate limit",
+		Example:  "over rate limit",
+		Source:   "https://github.com/base/node/issues/368 (code -32016 for Alchemy: https://github.com/alloy-rs/alloy/blob/main/crates/transport/src/error.rs)"},
+	{Name: "quicknode-rps", Who: "QuickNode", Kind: Rate, Code: -32007,
+		Template: "{rate}/second request limit reached - reduce calls per second or upgrade your account at quicknode.com",
+		Example:  "100/second request limit reached - reduce calls per second or upgrade your account at quicknode.com",
+		Source:   "https://github.com/foundry-rs/foundry/issues/4894 (quoted in https://github.com/alloy-rs/alloy/blob/main/crates/transport/src/error.rs)"},
+	{Name: "quicknode-credits", Who: "QuickNode", Kind: Rate, Code: -32012, Credits: true,
+		Template: "credits limited to {rate}/sec",
+		Example:  "credits limited to 6000/sec",
+		Source:   "https://github.com/latticexyz/mud/issues/1522 (an array of this error, one per call of the batch)"},
+	{Name: "infura-rate", Who: "Infura", Kind: Rate, Code: -32005, HTTP: 429,
+		Template: "project ID request rate exceeded",
+		Data:     `{"see":"https://infura.io/dashboard","current_rps":{asked},"allowed_rps":{rate},"backoff_seconds":{wait}}`,
+		Example:  "project ID request rate exceeded",
+		Source:   "https://github.com/web3/web3.js/issues/7284 (HTTP 429 and the data: an InfuraRetryProvider for ethers v5, https://github.com/ethers-io/ethers.js packages/providers/src.ts/infura-provider.ts)"},
+	{Name: "infura-daily", Who: "Infura", Kind: Rate, Code: -32005, HTTP: 429,
+		Template: "daily request count exceeded, request rate limited",
+		Data:     `{"rate":{"allowed_rps":{rate},"backoff_seconds":{wait},"current_rps":{asked}},"see":"https://infura.io/dashboard"}`,
+		Example:  "daily request count exceeded, request rate limited",
+		Source:   "https://github.com/CirclesUBI/circles-myxogastria/issues/54 (data: https://github.com/gakonst/ethers-rs/blob/master/ethers-providers/src/rpc/transports/retry.rs)"},
+	{Name: "chainstack-rps", Who: "Chainstack", Kind: Rate, Code: -32005,
+		Template: "You've exceeded the RPS limit available on the current plan.",
+		Example:  "You've exceeded the RPS limit available on the current plan.",
+		Source:   "https://github.com/BobTheBuidler/dank_mids/pull/728 (sent with HTTP 200, _chainstack_429_msg in dank_mids; code -32005 with data.try_again_in: https://github.com/chainstack/dev-portal/pull/288)"},
+	{Name: "reth-trace-range", Who: "Reth (--rpc.max-trace-filter-blocks)", Kind: Range, Code: -32602,
+		Template: "Block range too large; currently limited to {max} blocks",
+		Example:  "Block range too large; currently limited to 100 blocks",
+		Methods:  []string{"trace_filter"},
+		Source:   "https://github.com/paradigmxyz/reth/pull/22477 (crates/rpc/rpc/src/trace.rs)"},
+	{Name: "besu-range", Who: "Besu (--rpc-max-logs-range, --rpc-max-trace-filter-range)", Kind: Range, Code: -32005,
+		Template: "Requested range exceeds maximum RPC range limit",
+		Example:  "Requested range exceeds maximum RPC range limit",
+		Source:   "https://github.com/hyperledger/besu/blob/main/ethereum/api/src/main/java/org/hyperledger/besu/ethereum/api/jsonrpc/internal/response/RpcErrorType.java (trace_filter: https://github.com/besu-eth/besu-docs/issues/1487)"},
 }
 
 // Limit is what a message states.
@@ -127,6 +174,11 @@ type Limit struct {
 	Form     *Form
 	Max      uint64 // 0: not stated
 	From, To uint64 // the suggested range (Suggest)
+	// Rate is the requests per second a Rate form (or its data) allows, 0
+	// when not stated or counted in credits. No provider names the method
+	// in its words: the client keys the rate by the refused method.
+	Rate float64
+	Wait time.Duration // how long the provider asks to wait, 0: not said
 }
 
 // Parse reads the limit an error message (with its data, if any) states.
@@ -145,14 +197,51 @@ func Parse(msg string) (Limit, bool) {
 				l.From, _ = strconv.ParseUint(strings.TrimPrefix(strings.ToLower(m[i]), "0x"), 16, 64)
 			case "to":
 				l.To, _ = strconv.ParseUint(strings.TrimPrefix(strings.ToLower(m[i]), "0x"), 16, 64)
+			case "rate":
+				if !f.Credits {
+					l.Rate = decimal(m[i])
+				}
 			}
 		}
 		if f.Kind == Suggest && l.To < l.From {
 			continue
 		}
+		if f.Kind == Rate {
+			hints(msg, &l)
+		}
 		return l, true
 	}
 	return Limit{}, false
+}
+
+// Hints in a rate limit's data, whatever the layout: Infura's allowed_rps
+// and backoff_seconds, Chainstack's try_again_in (a duration or seconds).
+var (
+	allowedRPS     = regexp.MustCompile(`"allowed_rps"\s*:\s*"?([0-9]+(?:\.[0-9]+)?)`)
+	backoffSeconds = regexp.MustCompile(`"backoff_seconds"\s*:\s*"?([0-9]+(?:\.[0-9]+)?)`)
+	tryAgainIn     = regexp.MustCompile(`"try_again_in"\s*:\s*"?([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)?`)
+)
+
+// hints fills l's Rate and Wait from the data msg holds, where the message
+// itself states none.
+func hints(msg string, l *Limit) {
+	if m := allowedRPS.FindStringSubmatch(msg); m != nil && l.Rate == 0 && !l.Form.Credits {
+		l.Rate = decimal(m[1])
+	}
+	if m := backoffSeconds.FindStringSubmatch(msg); m != nil && l.Wait == 0 {
+		l.Wait = seconds(decimal(m[1]))
+	}
+	if m := tryAgainIn.FindStringSubmatch(msg); m != nil && l.Wait == 0 {
+		if d, err := time.ParseDuration(m[1] + m[2]); err == nil && m[2] != "" {
+			l.Wait = d
+		} else {
+			l.Wait = seconds(decimal(m[1]))
+		}
+	}
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(math.Ceil(s * float64(time.Second)))
 }
 
 // Span is the most blocks per query the limit allows, 0 when it does not say.
@@ -168,12 +257,39 @@ func (l Limit) Span() uint64 {
 
 // Message fills the form's template.
 func (f *Form) Message(max, asked, from, to uint64) string {
+	return f.Fill(f.Template, Values{Max: max, Asked: asked, From: from, To: to})
+}
+
+// Values fill a form's placeholders.
+type Values struct {
+	Max, Asked, From, To uint64
+	Rate                 float64
+	Wait                 time.Duration
+}
+
+// Fill fills a template of the form (its Template or its Data).
+func (f *Form) Fill(template string, v Values) string {
 	return strings.NewReplacer(
-		"{max}", strconv.FormatUint(max, 10),
-		"{asked}", strconv.FormatUint(asked, 10),
-		"{from}", "0x"+strconv.FormatUint(from, 16),
-		"{to}", "0x"+strconv.FormatUint(to, 16),
-	).Replace(f.Template)
+		"{max}", strconv.FormatUint(v.Max, 10),
+		"{asked}", strconv.FormatUint(v.Asked, 10),
+		"{from}", "0x"+strconv.FormatUint(v.From, 16),
+		"{to}", "0x"+strconv.FormatUint(v.To, 16),
+		"{rate}", strconv.FormatFloat(v.Rate, 'f', -1, 64),
+		"{wait}", strconv.FormatFloat(v.Wait.Seconds(), 'f', -1, 64),
+	).Replace(template)
+}
+
+// Answers reports whether the form is a refusal of method.
+func (f *Form) Answers(method string) bool {
+	if f.Methods == nil {
+		return f.Kind == Batch || f.Kind == Rate || method == "eth_getLogs" || method == "trace_filter"
+	}
+	for _, m := range f.Methods {
+		if m == "" || m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // ByName finds a form.
@@ -201,10 +317,18 @@ func compile(template string) *regexp.Regexp {
 		"{asked}": `[0-9][0-9,.]*`,
 		"{from}":  `(?P<from>0x[0-9a-fA-F]+)`,
 		"{to}":    `(?P<to>0x[0-9a-fA-F]+)`,
+		"{rate}":  `(?P<rate>[0-9][0-9,]*(?:\.[0-9]+)?)`,
+		"{wait}":  `[0-9.]+`,
 	} {
 		pat = strings.ReplaceAll(pat, regexp.QuoteMeta(ph), group)
 	}
 	return regexp.MustCompile("(?i)" + pat)
+}
+
+// decimal reads "6000", "10,000", "13.333".
+func decimal(s string) float64 {
+	f, _ := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	return f
 }
 
 // number reads "10,000", "10.000", "2K".
