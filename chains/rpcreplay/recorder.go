@@ -121,6 +121,9 @@ func (r *Recorder) record(reqBody, respBody []byte) {
 	var found []entry
 	for _, q := range reqs {
 		a, ok := byID[string(q.ID)]
+		if a.Error != nil && string(a.Result) == "null" {
+			a.Result = nil // JSON-RPC 1.0 (Bitcoin nodes): "result":null beside the error
+		}
 		if len(q.ID) == 0 || q.Method == "" || !ok || (a.Result == nil) == (a.Error == nil) {
 			continue
 		}
