@@ -294,18 +294,7 @@ func TestLiveBtcd(t *testing.T) {
 }
 
 func TestReplayBtcd(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(fixtureDir, "case.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fc fixtureCase
-	if err := json.Unmarshal(data, &fc); err != nil {
-		t.Fatal(err)
-	}
-	rp, err := rpcreplay.LoadReplayer(filepath.Join(fixtureDir, "rpc.replay"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, rp := loadCase(t)
 	c, err := Dial("http://replay.invalid/", Options{Transport: rp, BatchSize: 3})
 	if err != nil {
 		t.Fatal(err)

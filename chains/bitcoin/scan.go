@@ -79,13 +79,14 @@ type Scanner struct {
 	blocks map[uint64]*Block
 	txs    map[string]*utxo.Tx // every transaction read, for filling inputs
 	reads  int                 // blocks read from the node
+	now    func() time.Time    // the clock of the scan estimate
 }
 
 // NewScanner makes a scanner over c.
 func NewScanner(c *Client, opts ScanOptions) *Scanner {
 	opts.BlocksPerBatch = cmpOr(opts.BlocksPerBatch, 4)
 	opts.MaxDuration = cmpOr(opts.MaxDuration, time.Hour)
-	return &Scanner{c: c, opts: opts, blocks: map[uint64]*Block{}, txs: map[string]*utxo.Tx{}}
+	return &Scanner{c: c, opts: opts, blocks: map[uint64]*Block{}, txs: map[string]*utxo.Tx{}, now: time.Now}
 }
 
 // Reads is how many blocks the scanner read from the node (not the store).
@@ -133,14 +134,14 @@ func (s *Scanner) Read(ctx context.Context, from, to uint64) error {
 		want = rest
 	}
 	step := s.opts.BlocksPerBatch * cap(s.c.sem)
-	start := time.Now()
+	start := s.now()
 	for i := 0; i < len(want); i += step {
 		chunk := want[i:min(i+step, len(want))]
 		if err := s.readChunk(ctx, chunk); err != nil {
 			return err
 		}
 		if done := i + len(chunk); done < len(want) {
-			elapsed := time.Since(start)
+			elapsed := s.now().Sub(start)
 			est := elapsed * time.Duration(len(want)) / time.Duration(done)
 			if est > s.opts.MaxDuration {
 				return fmt.Errorf("bitcoin: %w: %d blocks at %v each (measured on the first %d) is about %v, over %v: narrow the block window, or use a node with an address index (btcd --addrindex)",
