@@ -223,13 +223,13 @@ func opReturnData(scriptHex string) ([]byte, error) {
 }
 
 // FillInputs completes the inputs ToTx left without value and address from
-// prev, the transactions they spend (by txid). It returns the outpoints
-// still missing.
-func FillInputs(tx *utxo.Tx, missing []int, prev map[string]*utxo.Tx) []utxo.Outpoint {
+// the transactions they spend, as lookup finds them by txid (nil: unknown).
+// It returns the outpoints still missing.
+func FillInputs(tx *utxo.Tx, missing []int, lookup func(txid string) *utxo.Tx) []utxo.Outpoint {
 	var still []utxo.Outpoint
 	for _, i := range missing {
 		in := &tx.Inputs[i]
-		p := prev[in.Prev.TxID]
+		p := lookup(in.Prev.TxID)
 		if p == nil || int(in.Prev.Vout) >= len(p.Outputs) {
 			still = append(still, in.Prev)
 			continue

@@ -89,7 +89,7 @@ func TestToTxRecordedBlocks(t *testing.T) {
 			if tx.Time != b.Time || tx.Block != uint64(b.Height) || tx.Index != i {
 				t.Errorf("tx %s placed at %d/%d/%d", tx.TxID, tx.Block, tx.Time, tx.Index)
 			}
-			if still := FillInputs(&tx, missing, prev); len(still) > 0 {
+			if still := FillInputs(&tx, missing, func(id string) *utxo.Tx { return prev[id] }); len(still) > 0 {
 				t.Fatalf("tx %s: %v not recorded", tx.TxID, still)
 			}
 			tx.Time, tx.Index = 0, 0

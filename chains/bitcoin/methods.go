@@ -49,14 +49,16 @@ func (c *Client) BlockHashes(ctx context.Context, heights []int64) ([]string, er
 	return out, nil
 }
 
-// Blocks calls getblock with verbosity 2 for each hash, batched. Where a
-// node answers verbosity 2 with txids only (verbosity 1 nodes), the
+// Blocks calls getblock with verbosity 3 for each hash, batched: Bitcoin
+// Core 25+ then gives each input's spent output (prevout); older Core and
+// btcd answer as for verbosity 2 (btcd under "rawtx"), and the inputs are
+// filled by the caller. Where a node answers with txids only, the
 // transactions are read with getrawtransaction verbose, batched.
 func (c *Client) Blocks(ctx context.Context, hashes []string) ([]*RawBlock, error) {
 	out := make([]*RawBlock, len(hashes))
 	calls := make([]*call, len(hashes))
 	for i, h := range hashes {
-		calls[i] = &call{Method: "getblock", Params: []any{h, 2}, Result: &out[i]}
+		calls[i] = &call{Method: "getblock", Params: []any{h, 3}, Result: &out[i]}
 	}
 	if err := c.batch(ctx, calls); err != nil {
 		return nil, fmt.Errorf("bitcoin: getblock: %w", err)

@@ -99,78 +99,163 @@ func (s *Scanner) Reads() int {
 // ErrScanTooLong is a window whose scan is estimated over MaxDuration.
 var ErrScanTooLong = errors.New("the block scan would take too long")
 
-// Read makes blocks [from, to] available, reading from the store or the
-// node those not read yet, oldest first. After the first round trips it
-// estimates the whole scan and stops with ErrScanTooLong when that passes
-// MaxDuration.
+// Read makes blocks [from, to] available to Block and the queries below,
+// reading each once (Scan) and keeping it. Use Scan for windows too large
+// to keep.
 func (s *Scanner) Read(ctx context.Context, from, to uint64) error {
+	return s.Scan(ctx, from, to, func(b *Block) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.addLocked(b)
+		return nil
+	})
+}
+
+// Scan reads blocks [from, to] forward and calls fn with each, in height
+// order: blocks kept by Read are passed as they are, the others come from
+// the store or the node (then go to the store) and are not kept, so memory
+// holds one step of BlocksPerBatch x MaxConcurrent blocks. Block hashes are
+// asked for the whole window first (getblockhash, batched), then each step
+// is one round of getblock batches. After each step the scan estimates the
+// whole and stops with ErrScanTooLong when that passes MaxDuration.
+func (s *Scanner) Scan(ctx context.Context, from, to uint64, fn func(*Block) error) error {
 	if to < from {
 		return fmt.Errorf("bitcoin: block window [%d,%d] is empty", from, to)
 	}
+	var kept []*Block
 	var want []uint64
 	s.mu.Lock()
 	for h := from; h <= to; h++ {
-		if s.blocks[h] == nil {
+		if b := s.blocks[h]; b != nil {
+			kept = append(kept, b)
+		} else {
 			want = append(want, h)
 		}
 	}
 	s.mu.Unlock()
 	if len(want) == 0 {
-		return nil
+		return eachBlock(kept, fn)
 	}
-	if s.opts.Store != nil {
-		stored := s.opts.Store.GetBlocks(ctx, want)
-		rest := want[:0:0]
-		s.mu.Lock()
-		for _, h := range want {
-			b, err := decodeBlock(h, stored[h])
-			if stored[h] == nil || err != nil {
-				rest = append(rest, h)
-				continue
-			}
-			s.addLocked(b)
+	hashes := map[uint64]string{}
+	if s.opts.Store == nil {
+		if err := s.blockHashes(ctx, want, hashes); err != nil {
+			return err
 		}
-		s.mu.Unlock()
-		want = rest
 	}
 	step := s.opts.BlocksPerBatch * cap(s.c.sem)
 	start := s.now()
+	fromNode := 0
+	nodeTotal := len(want)
 	for i := 0; i < len(want); i += step {
 		chunk := want[i:min(i+step, len(want))]
-		if err := s.readChunk(ctx, chunk); err != nil {
+		got := map[uint64]*Block{}
+		rest := chunk
+		if s.opts.Store != nil {
+			stored := s.opts.Store.GetBlocks(ctx, chunk)
+			rest = nil
+			for _, h := range chunk {
+				if b, err := decodeBlock(h, stored[h]); stored[h] != nil && err == nil {
+					got[h] = b
+					nodeTotal--
+				} else {
+					rest = append(rest, h)
+				}
+			}
+			if err := s.blockHashes(ctx, rest, hashes); err != nil {
+				return err
+			}
+		}
+		if len(rest) > 0 {
+			read, err := s.readChunk(ctx, rest, hashes)
+			if err != nil {
+				return err
+			}
+			for _, b := range read {
+				got[b.Height] = b
+			}
+			fromNode += len(rest)
+		}
+		// Kept blocks below this chunk's end, then the chunk, in order.
+		var batch []*Block
+		for len(kept) > 0 && kept[0].Height < chunk[len(chunk)-1] {
+			batch, kept = append(batch, kept[0]), kept[1:]
+		}
+		for _, h := range chunk {
+			batch = append(batch, got[h])
+		}
+		slices.SortFunc(batch, func(a, b *Block) int { return cmpU64(a.Height, b.Height) })
+		if err := eachBlock(batch, fn); err != nil {
 			return err
 		}
-		if done := i + len(chunk); done < len(want) {
+		if fromNode > 0 && fromNode < nodeTotal {
 			elapsed := s.now().Sub(start)
-			est := elapsed * time.Duration(len(want)) / time.Duration(done)
+			est := elapsed * time.Duration(nodeTotal) / time.Duration(fromNode)
 			if est > s.opts.MaxDuration {
 				return fmt.Errorf("bitcoin: %w: %d blocks at %v each (measured on the first %d) is about %v, over %v: narrow the block window, or use a node with an address index (btcd --addrindex)",
-					ErrScanTooLong, len(want), (elapsed / time.Duration(done)).Round(time.Millisecond), done, est.Round(time.Minute), s.opts.MaxDuration)
+					ErrScanTooLong, nodeTotal, (elapsed / time.Duration(fromNode)).Round(time.Millisecond), fromNode, est.Round(time.Minute), s.opts.MaxDuration)
 			}
+		}
+	}
+	return eachBlock(kept, fn)
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func eachBlock(blocks []*Block, fn func(*Block) error) error {
+	for _, b := range blocks {
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// readChunk reads consecutive-or-not heights: hashes, then blocks in
-// batches of BlocksPerBatch run concurrently, then fills inputs.
-func (s *Scanner) readChunk(ctx context.Context, heights []uint64) error {
-	hs := make([]int64, len(heights))
-	for i, h := range heights {
-		hs[i] = int64(h)
+// blockHashes asks getblockhash for the heights not in hashes yet.
+func (s *Scanner) blockHashes(ctx context.Context, heights []uint64, hashes map[uint64]string) error {
+	var hs []int64
+	for _, h := range heights {
+		if _, ok := hashes[h]; !ok {
+			hs = append(hs, int64(h))
+		}
 	}
-	hashes, err := s.c.BlockHashes(ctx, hs)
+	if len(hs) == 0 {
+		return nil
+	}
+	got, err := s.c.BlockHashes(ctx, hs)
 	if err != nil {
 		return err
 	}
-	raws := make([]*RawBlock, len(hashes))
+	for i, h := range hs {
+		hashes[uint64(h)] = got[i]
+	}
+	return nil
+}
+
+// readChunk reads blocks from the node: getblock in batches of
+// BlocksPerBatch run concurrently, then fills the inputs the answers lack
+// (from the chunk itself, blocks kept by Read, then getrawtransaction), and
+// puts the blocks in the store.
+func (s *Scanner) readChunk(ctx context.Context, heights []uint64, hashes map[uint64]string) ([]*Block, error) {
+	want := make([]string, len(heights))
+	for i, h := range heights {
+		want[i] = hashes[h]
+	}
+	raws := make([]*RawBlock, len(want))
 	var mu sync.Mutex
 	var first error
 	var wg sync.WaitGroup
-	for i := 0; i < len(hashes); i += s.opts.BlocksPerBatch {
-		j := min(i+s.opts.BlocksPerBatch, len(hashes))
+	for i := 0; i < len(want); i += s.opts.BlocksPerBatch {
+		j := min(i+s.opts.BlocksPerBatch, len(want))
 		wg.Go(func() {
-			got, err := s.c.Blocks(ctx, hashes[i:j])
+			got, err := s.c.Blocks(ctx, want[i:j])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -182,90 +267,87 @@ func (s *Scanner) readChunk(ctx context.Context, heights []uint64) error {
 	}
 	wg.Wait()
 	if first != nil {
-		return first
+		return nil, first
 	}
 	blocks := make([]*Block, len(raws))
 	type gap struct {
-		block, tx int
-		missing   []int
+		tx      *utxo.Tx
+		missing []int
 	}
 	var gaps []gap
+	own := map[string]*utxo.Tx{}
 	for i, rb := range raws {
-		if rb.Height != hs[i] {
-			return fmt.Errorf("bitcoin: getblock %s: height %d, asked for %d", rb.Hash, rb.Height, hs[i])
+		if rb.Height != int64(heights[i]) || rb.Hash != want[i] {
+			return nil, fmt.Errorf("bitcoin: getblock %s: block %d %s, asked for %d", want[i], rb.Height, rb.Hash, heights[i])
 		}
 		b := &Block{Height: heights[i], Hash: rb.Hash, Time: rb.Time, Txs: make([]utxo.Tx, len(rb.Txs))}
 		for k, rt := range rb.Txs {
 			tx, missing, err := ToTx(rt, heights[i], rb.Time, k)
 			if err != nil {
-				return fmt.Errorf("bitcoin: getblock %s: %w", rb.Hash, err)
+				return nil, fmt.Errorf("bitcoin: getblock %s: %w", rb.Hash, err)
 			}
 			b.Txs[k] = tx
+			own[tx.TxID] = &b.Txs[k]
 			if len(missing) > 0 {
-				gaps = append(gaps, gap{i, k, missing})
+				gaps = append(gaps, gap{&b.Txs[k], missing})
 			}
 		}
+		raws[i] = nil // let the decoded answer go
 		blocks[i] = b
 	}
-	// Inputs spent from this window's own transactions, then from any
-	// read before, then fetched (getrawtransaction, batched).
-	s.mu.Lock()
-	for _, b := range blocks {
-		for k := range b.Txs {
-			s.txs[b.Txs[k].TxID] = &b.Txs[k]
+	fetched := map[string]*utxo.Tx{}
+	lookup := func(id string) *utxo.Tx {
+		if t := own[id]; t != nil {
+			return t
 		}
+		if t := fetched[id]; t != nil {
+			return t
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.txs[id]
 	}
 	var need []string
 	seen := map[string]bool{}
 	for _, g := range gaps {
-		tx := &blocks[g.block].Txs[g.tx]
-		for _, op := range FillInputs(tx, g.missing, s.txs) {
+		for _, op := range FillInputs(g.tx, g.missing, lookup) {
 			if !seen[op.TxID] {
 				seen[op.TxID] = true
 				need = append(need, op.TxID)
 			}
 		}
 	}
-	s.mu.Unlock()
 	if len(need) > 0 {
 		raw, err := s.c.RawTransactions(ctx, need)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		s.mu.Lock()
 		for _, r := range raw {
 			tx, _, err := ToTx(r, 0, 0, 0)
 			if err != nil {
-				s.mu.Unlock()
-				return fmt.Errorf("bitcoin: getrawtransaction %s: %w", r.TxID, err)
+				return nil, fmt.Errorf("bitcoin: getrawtransaction %s: %w", r.TxID, err)
 			}
-			s.txs[tx.TxID] = &tx
+			fetched[tx.TxID] = &tx
 		}
 		for _, g := range gaps {
-			tx := &blocks[g.block].Txs[g.tx]
-			if still := FillInputs(tx, g.missing, s.txs); len(still) > 0 {
-				s.mu.Unlock()
-				return fmt.Errorf("bitcoin: tx %s spends %s:%d, which the node did not return", tx.TxID, still[0].TxID, still[0].Vout)
+			if still := FillInputs(g.tx, g.missing, lookup); len(still) > 0 {
+				return nil, fmt.Errorf("bitcoin: tx %s spends %s:%d, which the node did not return", g.tx.TxID, still[0].TxID, still[0].Vout)
 			}
 		}
-		s.mu.Unlock()
 	}
-	put := map[uint64][]byte{}
 	s.mu.Lock()
-	for _, b := range blocks {
-		s.addLocked(b)
-		s.reads++
-		if s.opts.Store != nil {
+	s.reads += len(blocks)
+	s.mu.Unlock()
+	if s.opts.Store != nil {
+		put := map[uint64][]byte{}
+		for _, b := range blocks {
 			if data, err := encodeBlock(b); err == nil {
 				put[b.Height] = data
 			}
 		}
-	}
-	s.mu.Unlock()
-	if len(put) > 0 {
 		s.opts.Store.PutBlocks(ctx, put)
 	}
-	return nil
+	return blocks, nil
 }
 
 func (s *Scanner) addLocked(b *Block) {
