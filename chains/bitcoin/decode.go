@@ -1,7 +1,6 @@
 package bitcoin
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,54 +18,48 @@ import (
 // utxo.Tx (transform). Bitcoin Core and btcd differ in places: btcd's
 // getblock verbosity 2 lists the transactions under "rawtx" where Core uses
 // "tx"; Core (verbosity 3) gives each input's spent output as "prevout",
-// btcd's searchrawtransactions with vinextra=1 as "prevOut".
+// btcd's searchrawtransactions with vinextra=1 as "prevOut". Answers are
+// decoded in one pass into these types (a block is megabytes).
 
-// RawBlock is a getblock answer (verbosity 1 or 2).
+// RawBlock is a getblock answer at verbosity 2 or 3 (Bitcoin Core has
+// served verbosity 2 since 0.15; btcd serves it under "rawtx").
 type RawBlock struct {
-	Hash   string            `json:"hash"`
-	Height int64             `json:"height"`
-	Time   int64             `json:"time"`
-	Prev   string            `json:"previousblockhash"`
-	Tx     []json.RawMessage `json:"tx"`    // txids (verbosity 1) or transactions (Core verbosity 2)
-	RawTx  []*RawTx          `json:"rawtx"` // btcd verbosity 2
+	Hash   string   `json:"hash"`
+	Height int64    `json:"height"`
+	Time   int64    `json:"time"`
+	Prev   string   `json:"previousblockhash"`
+	Tx     []*RawTx `json:"tx"`    // Bitcoin Core
+	RawTx  []*RawTx `json:"rawtx"` // btcd
 
-	// Set by normalize: the transactions when the node gave them, else
-	// their ids.
-	TxIDs []string `json:"-"`
-	Txs   []*RawTx `json:"-"`
+	// Txs is set by normalize: the transactions from whichever field.
+	Txs []*RawTx `json:"-"`
 }
 
-// normalize fills TxIDs and Txs from whichever field the node used.
+// normalize fills Txs from whichever field the node used.
 func (b *RawBlock) normalize() error {
 	if b.Hash == "" {
 		return fmt.Errorf("%w: a block without hash", errBadResponse)
 	}
-	b.TxIDs, b.Txs = nil, nil
-	if len(b.RawTx) > 0 {
-		b.Txs, b.RawTx = b.RawTx, nil
-		return nil
+	switch {
+	case len(b.Tx) > 0 && len(b.RawTx) > 0:
+		return fmt.Errorf("%w: a block with both tx and rawtx", errBadResponse)
+	case len(b.RawTx) > 0:
+		b.Txs = b.RawTx
+	default:
+		b.Txs = b.Tx
 	}
-	for _, m := range b.Tx {
-		m = bytes.TrimSpace(m)
-		if len(m) > 0 && m[0] == '"' {
-			var id string
-			if err := json.Unmarshal(m, &id); err != nil {
-				return fmt.Errorf("%w: %v", errBadResponse, err)
-			}
-			b.TxIDs = append(b.TxIDs, id)
-			continue
-		}
-		var tx RawTx
-		if err := json.Unmarshal(m, &tx); err != nil {
-			return fmt.Errorf("%w: %v", errBadResponse, err)
-		}
-		b.Txs = append(b.Txs, &tx)
-	}
-	b.Tx = nil
-	if len(b.Txs) > 0 && len(b.TxIDs) > 0 {
-		return fmt.Errorf("%w: a block mixing txids and transactions", errBadResponse)
+	b.Tx, b.RawTx = nil, nil
+	if len(b.Txs) == 0 {
+		return fmt.Errorf("%w: block %s without transactions", errBadResponse, b.Hash)
 	}
 	return nil
+}
+
+// blockTxIDs is a getblock answer at verbosity 1.
+type blockTxIDs struct {
+	Hash   string   `json:"hash"`
+	Height int64    `json:"height"`
+	Tx     []string `json:"tx"`
 }
 
 // RawTx is a verbose transaction (getrawtransaction, getblock, or

@@ -46,10 +46,11 @@ type want struct {
 }
 
 type probeView struct {
-	Chain                   string
-	TxIndex, AddrIndex, Btc bool
-	Batch                   bool
-	Spends                  SpendMethod
+	Chain              string
+	TxIndex, AddrIndex bool
+	RegtestParams      bool // the probe mapped the chain to btcd's regtest parameters
+	Batch              bool
+	Spends             SpendMethod
 }
 
 // observe runs the data layer over the case: probe, block scan, address
@@ -64,7 +65,7 @@ func observe(ctx context.Context, t *testing.T, c *Client, fc fixtureCase) want 
 		t.Fatal(err)
 	}
 	got := want{
-		Probe:     probeView{Chain: p.Chain, TxIndex: p.TxIndex, AddrIndex: p.AddrIndex, Btc: p.Params.Name == "regtest", Batch: p.Batch, Spends: p.Spends},
+		Probe:     probeView{Chain: p.Chain, TxIndex: p.TxIndex, AddrIndex: p.AddrIndex, RegtestParams: p.Params.Name == "regtest", Batch: p.Batch, Spends: p.Spends},
 		ByAddress: map[string][]string{},
 	}
 	s := NewScanner(c, ScanOptions{BlocksPerBatch: 2})
@@ -190,7 +191,7 @@ func play(ctx context.Context, t *testing.T, n *btcnode.Node) fixtureCase {
 	must(err)
 	tip, err := n.Height(ctx)
 	must(err)
-	fc := fixtureCase{From: uint64(tip + 1), Want: want{Probe: probeView{Chain: "regtest", TxIndex: true, AddrIndex: true, Btc: true, Batch: true, Spends: SpendsByAddrIndex}, ByAddress: map[string][]string{}}}
+	fc := fixtureCase{From: uint64(tip + 1), Want: want{Probe: probeView{Chain: "regtest", TxIndex: true, AddrIndex: true, RegtestParams: true, Batch: true, Spends: SpendsByAddrIndex}, ByAddress: map[string][]string{}}}
 	var sent []*btcnode.Sent
 	var heights []uint64
 	fees := map[string]int64{}

@@ -51,9 +51,8 @@ func (c *Client) BlockHashes(ctx context.Context, heights []int64) ([]string, er
 
 // Blocks calls getblock with verbosity 3 for each hash, batched: Bitcoin
 // Core 25+ then gives each input's spent output (prevout); older Core and
-// btcd answer as for verbosity 2 (btcd under "rawtx"), and the inputs are
-// filled by the caller. Where a node answers with txids only, the
-// transactions are read with getrawtransaction verbose, batched.
+// btcd answer as for verbosity 2 (btcd under "rawtx"), and the scan fills
+// the inputs.
 func (c *Client) Blocks(ctx context.Context, hashes []string) ([]*RawBlock, error) {
 	out := make([]*RawBlock, len(hashes))
 	calls := make([]*call, len(hashes))
@@ -63,7 +62,6 @@ func (c *Client) Blocks(ctx context.Context, hashes []string) ([]*RawBlock, erro
 	if err := c.batch(ctx, calls); err != nil {
 		return nil, fmt.Errorf("bitcoin: getblock: %w", err)
 	}
-	var missing []string
 	for i, cl := range calls {
 		if cl.Err == nil && out[i] == nil {
 			cl.Err = fmt.Errorf("%w: null answer", tracer.ErrNotFound)
@@ -73,21 +71,6 @@ func (c *Client) Blocks(ctx context.Context, hashes []string) ([]*RawBlock, erro
 		}
 		if err := out[i].normalize(); err != nil {
 			return nil, fmt.Errorf("bitcoin: getblock %s: %w", hashes[i], err)
-		}
-		if len(out[i].Txs) == 0 {
-			missing = append(missing, out[i].TxIDs...)
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	txs, err := c.RawTransactions(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range out {
-		if len(b.Txs) == 0 {
-			b.Txs, txs = txs[:len(b.TxIDs)], txs[len(b.TxIDs):]
 		}
 	}
 	return out, nil

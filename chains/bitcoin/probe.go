@@ -90,14 +90,11 @@ func (c *Client) ProbeNode(ctx context.Context) (*Probe, error) {
 	}
 	p.Batch = c.Batching()
 
-	var tip *RawBlock
-	if err := c.one(ctx, &tip, "getblock", h1, 1); err != nil || tip == nil {
-		return nil, fmt.Errorf("bitcoin: getblock %s: %w", h1, errors.Join(err, nullAnswer(tip == nil && err == nil)))
+	var tip *blockTxIDs
+	if err := c.one(ctx, &tip, "getblock", h1, 1); err != nil || tip == nil || len(tip.Tx) == 0 {
+		return nil, fmt.Errorf("bitcoin: getblock %s: %w", h1, errors.Join(err, nullAnswer(err == nil)))
 	}
-	if err := tip.normalize(); err != nil || len(tip.TxIDs) == 0 {
-		return nil, fmt.Errorf("bitcoin: getblock %s: %w", h1, errors.Join(err, errors.New("verbosity 1 gave no txids")))
-	}
-	coinbase := tip.TxIDs[0]
+	coinbase := tip.Tx[0]
 	var ctx0 *RawTx
 	err = c.one(ctx, &ctx0, "getrawtransaction", coinbase, 1)
 	switch {

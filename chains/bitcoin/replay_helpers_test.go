@@ -12,8 +12,9 @@ import (
 )
 
 // recorded returns the recorded results of method from the fixture, in
-// file order (answers recorded from btcd, for the pure decoding tests).
-func recorded(t *testing.T, method string) []json.RawMessage {
+// file order (answers recorded from btcd, for the pure decoding tests);
+// with lastParam, only those of calls whose last parameter is that.
+func recorded(t *testing.T, method string, lastParam ...string) []json.RawMessage {
 	t.Helper()
 	f, err := os.Open(filepath.Join(fixtureDir, "rpc.replay"))
 	if err != nil {
@@ -27,9 +28,15 @@ func recorded(t *testing.T, method string) []json.RawMessage {
 	for sc.Scan() {
 		line := sc.Text()
 		if req, ok := strings.CutPrefix(line, "--> "); ok {
-			var r struct{ Method string }
+			var r struct {
+				Method string
+				Params []json.RawMessage
+			}
 			json.Unmarshal([]byte(req), &r)
 			match = r.Method == method
+			if match && len(lastParam) > 0 {
+				match = len(r.Params) > 0 && string(r.Params[len(r.Params)-1]) == lastParam[0]
+			}
 			continue
 		}
 		if resp, ok := strings.CutPrefix(line, "<-- "); ok && match {

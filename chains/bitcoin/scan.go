@@ -380,9 +380,6 @@ func DecodeBlock(data []byte) (b *Block, missing int, err error) {
 	if err := rb.normalize(); err != nil {
 		return nil, 0, err
 	}
-	if len(rb.Txs) == 0 && len(rb.TxIDs) > 0 {
-		return nil, 0, fmt.Errorf("%w: a verbosity 1 answer (txids only)", errBadResponse)
-	}
 	b, gaps, err := toBlock(&rb)
 	if err != nil {
 		return nil, 0, err
