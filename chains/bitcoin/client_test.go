@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 // sets how it treats batch arrays.
 type fakeNode struct {
 	refuseBatch bool
+	reverse     bool         // batch answers in reverse order
 	warmups     atomic.Int64 // answers -28 this many times first
 	batches     atomic.Int64
 	singles     atomic.Int64
@@ -61,6 +63,9 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, q := range qs {
 			out = append(out, answer(q))
 		}
+		if f.reverse {
+			slices.Reverse(out)
+		}
 		json.NewEncoder(w).Encode(out)
 		return
 	}
@@ -102,6 +107,20 @@ func TestBatchesAndFallback(t *testing.T) {
 		if refuse && f.singles.Load() != 7 {
 			t.Errorf("after a refused batch: %d single calls, want 7", f.singles.Load())
 		}
+	}
+}
+
+// Answers out of the calls' order (JSON-RPC allows it) reach the right calls.
+func TestBatchAnswersOutOfOrder(t *testing.T) {
+	f := &fakeNode{reverse: true}
+	c := dialFake(t, f, Options{BatchSize: 10})
+	got, err := c.BlockHashes(context.Background(), []int64{1, 2, 3, 999})
+	if err == nil || !errors.Is(err, tracer.ErrNotFound) {
+		t.Fatalf("got %v, %v; want the out-of-range call's error", got, err)
+	}
+	got, err = c.BlockHashes(context.Background(), []int64{1, 2, 3})
+	if err != nil || !slices.Equal(got, []string{"hash-1", "hash-2", "hash-3"}) {
+		t.Errorf("got %v, %v", got, err)
 	}
 }
 
