@@ -52,3 +52,50 @@ func TestJSONRPC1AnswersAndBasicAuth(t *testing.T) {
 		}
 	}
 }
+
+// Bitcoin Core sends a single call's JSON-RPC error with HTTP 404 or 500:
+// recorded as the call's answer; a 500 that is not a JSON-RPC error for the
+// call, or a warm-up error, is not.
+func TestCoreErrorStatusesRecorded(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case bytes.Contains(body, []byte(`"searchrawtransactions"`)):
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1}`)
+		case bytes.Contains(body, []byte(`"getrawtransaction"`)):
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"result":null,"error":{"code":-5,"message":"No such mempool transaction. Use -txindex"},"id":1}`)
+		case bytes.Contains(body, []byte(`"getblockcount"`)):
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"result":null,"error":{"code":-28,"message":"Loading block index..."},"id":1}`)
+		default:
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `<html>proxy error</html>`)
+		}
+	}))
+	defer ts.Close()
+	rec := NewRecorder(nil)
+	c := &http.Client{Transport: rec}
+	for _, m := range []string{"searchrawtransactions", "getrawtransaction", "getblockcount", "getblockhash"} {
+		resp, err := c.Post(ts.URL, "application/json", strings.NewReader(`{"jsonrpc":"1.0","id":1,"method":"`+m+`","params":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode < 400 {
+			t.Errorf("%s: the recorder changed the status to %d", m, resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+	var file bytes.Buffer
+	rec.WriteTo(&file)
+	got := file.String()
+	for _, want := range []string{`"code":-32601`, `"code":-5`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("file lacks %s:\n%s", want, got)
+		}
+	}
+	if rec.Len() != 2 {
+		t.Errorf("%d entries, want 2 (not the warm-up, not the proxy error):\n%s", rec.Len(), got)
+	}
+}
