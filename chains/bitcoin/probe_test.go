@@ -75,3 +75,26 @@ func TestProbeIndexes(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckWindowPruned(t *testing.T) {
+	p := &Probe{Chain: "main", Height: 900_000, Pruned: true, PruneHeight: 850_000, TxIndex: true}
+	if err := p.CheckWindow(860_000); err != nil {
+		t.Errorf("a window above the prune height: %v", err)
+	}
+	err := p.CheckWindow(840_000)
+	if err == nil || !strings.Contains(err.Error(), "pruned") || !strings.Contains(err.Error(), "850000") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a window below the prune height: %v", err)
+	}
+	p.TxIndex = false
+	if err := p.CheckWindow(860_000); err == nil || !strings.Contains(err.Error(), "-txindex") {
+		t.Errorf("no txindex: %v", err)
+	}
+	for _, name := range []string{"main", "test", "testnet4", "signet", "regtest", "simnet", "mainnet", "testnet3"} {
+		if _, ok := ChainParams(name); !ok {
+			t.Errorf("chain %q unknown", name)
+		}
+	}
+	if _, ok := ChainParams("litecoin"); ok {
+		t.Error("an unknown chain was mapped")
+	}
+}
