@@ -88,3 +88,9 @@ fuzz:
 .PHONY: patterns-eval
 patterns-eval:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestPatternsEval' -patterns-eval 24 -v
+
+#? bench-btc: the Bitcoin block scan of 1,440 synthetic mainnet-sized blocks at 50 ms per round trip (one read per block, < 500 MiB)
+.PHONY: bench-btc
+bench-btc:
+	$(GO) build -o bin/ ./cmd/flowtrace-bench
+	bin/flowtrace-bench --btc-scan 1440 --out out/bench-btc.json

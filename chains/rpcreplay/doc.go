@@ -29,11 +29,13 @@
 // Only method, params and the result or error. Never URLs, headers, ids or
 // keys. JSON-RPC errors that answer the question (-32601 method not found,
 // reverts, "header not found") are recorded: capability probes depend on
-// them. Failures of the exchange itself are not: HTTP errors (429, 5xx),
-// transport errors, unparsable bodies, and the error codes -32700, -32600,
-// -32603, -32002, -32003 and -32005 (parse error, invalid request or batch too
-// large, internal error, timeout, response too large, limit exceeded).
-// Identical (request, response) pairs are stored once.
+// them, including those Bitcoin Core sends with HTTP 404 or 500. Failures of
+// the exchange itself are not: other HTTP errors (429, 5xx) and bodies of
+// 404 / 500 that are not JSON-RPC errors for the request, transport errors,
+// unparsable bodies, and the error codes -32700, -32600, -32603, -32002,
+// -32003, -32005 and -28 (parse error, invalid request or batch too large,
+// internal error, timeout, response too large, limit exceeded, Bitcoin Core
+// still loading). Identical (request, response) pairs are stored once.
 //
 // # Matching
 //

@@ -42,6 +42,7 @@ var exchangeFailures = map[int]bool{
 	-32002: true, // geth: request timed out
 	-32003: true, // geth: response too large
 	-32005: true, // EIP-1474: limit exceeded
+	-28:    true, // Bitcoin Core: still loading (RPC_IN_WARMUP)
 }
 
 // Recorder is an http.RoundTripper that passes requests to an inner
@@ -65,7 +66,8 @@ func NewRecorder(inner http.RoundTripper) *Recorder {
 }
 
 // RoundTrip sends req through the inner RoundTripper and records the calls
-// of a successful (2xx) JSON-RPC exchange. The response is passed on as is.
+// of a successful (2xx) JSON-RPC exchange, and the JSON-RPC errors Bitcoin
+// Core sends with HTTP 404 or 500. The response is passed on as is.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return r.inner.RoundTrip(req)
@@ -80,7 +82,11 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(reqBody)), nil }
 	out.ContentLength = int64(len(reqBody))
 	resp, err := r.inner.RoundTrip(out)
-	if err != nil || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+	ok := err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300
+	// Bitcoin Core answers a single call's JSON-RPC error with HTTP 404
+	// (unknown method) or 500: those errors answer the call too.
+	coreError := err == nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusInternalServerError)
+	if !ok && !coreError {
 		return resp, err
 	}
 	respBody, err := io.ReadAll(resp.Body)
@@ -97,13 +103,13 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	r.record(reqBody, plain)
+	r.record(reqBody, plain, coreError)
 	return resp, nil
 }
 
 // record notes the answered calls of one exchange; what it cannot match or
-// parse is left out.
-func (r *Recorder) record(reqBody, respBody []byte) {
+// parse is left out, and with errorsOnly every result.
+func (r *Recorder) record(reqBody, respBody []byte, errorsOnly bool) {
 	reqs, _, err := decodeMessages(reqBody)
 	if err != nil {
 		return
@@ -121,10 +127,13 @@ func (r *Recorder) record(reqBody, respBody []byte) {
 	var found []entry
 	for _, q := range reqs {
 		a, ok := byID[string(q.ID)]
+		if a.Error != nil && string(a.Result) == "null" {
+			a.Result = nil // JSON-RPC 1.0 (Bitcoin nodes): "result":null beside the error
+		}
 		if len(q.ID) == 0 || q.Method == "" || !ok || (a.Result == nil) == (a.Error == nil) {
 			continue
 		}
-		if a.Error != nil && exchangeFailures[a.Error.Code] {
+		if a.Error != nil && exchangeFailures[a.Error.Code] || errorsOnly && a.Error == nil {
 			continue
 		}
 		key, err := requestKey(q.Method, q.Params)

@@ -39,6 +39,7 @@ type options struct {
 	render    int    // only the render row, on a trace of this many addresses
 	providers bool   // only the provider-limits rows
 	cpuprof   string // write a CPU profile of the run here
+	btcScan   int    // only the Bitcoin block scan row, over this many blocks
 
 	batchCases   int
 	batchWorkers string
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.batchLatency, "batch-latency", 20*time.Millisecond, "added latency per round trip of the batch measurement")
 	fs.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis for the batch queue and cache (no ?prefix)")
 	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch and render measurements run")
+	fs.IntVar(&o.btcScan, "btc-scan", 0, "instead of the table: measure only the Bitcoin block scan over this many synthetic mainnet-sized blocks (1440: ten days)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -105,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.btcScan > 0 {
+		return runBTCScanBench(ctx, o, stdout, stderr)
 	}
 	if o.batchCases > 0 {
 		return runBatchBench(ctx, o, stdout, stderr)

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// The Bitcoin scan row on a small window: one getblock per block, the
+// figures filled (its verdict depends on the machine's load: not asserted).
+func TestBTCScanRow(t *testing.T) {
+	tab := &Table{}
+	if err := btcScanRow(t.Context(), tab, 20, time.Millisecond, t.Output()); err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 1 {
+		t.Fatalf("%d rows", len(tab.Rows))
+	}
+	f := tab.Rows[0].Figures
+	if f["blocks"] != 20 || f["txs"] != 20*3000 || f["round_trips"] != 6 || f["decode_ms_per_block"] <= 0 || f["bound_ms"] <= 0 {
+		t.Errorf("figures %v; want 20 blocks, 60,000 txs, 6 round trips (the hashes, then 5 batches of 4 blocks)", f)
+	}
+	if f["peak_bytes"] <= 0 || f["peak_bytes"] >= 500<<20 {
+		t.Errorf("peak %v bytes", f["peak_bytes"])
+	}
+}
