@@ -2,6 +2,7 @@ package bitcoin
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/flowtrace/flowtrace/fixtures/btcsynth"
@@ -46,7 +47,7 @@ func TestScanSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []uint64{2, 3, 4, 5, 6, 7, 8, 9}; !equalU64(heights, want) {
+	if want := []uint64{2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(heights, want) {
 		t.Errorf("visited %v, want %v", heights, want)
 	}
 	if srv.GetBlocks() != 8 || s.Reads() != 8 || txs != 8*39 {
@@ -55,18 +56,6 @@ func TestScanSynthetic(t *testing.T) {
 	if s.Block(2) != nil {
 		t.Error("Scan kept a block")
 	}
-}
-
-func equalU64(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // BenchmarkDecodeBlock is the decoding of one mainnet-sized getblock answer
