@@ -27,6 +27,7 @@ type batchOptions struct {
 	workers     int
 	skipInvalid bool
 	queue       queueOptions
+	submit      submitOptions
 	noWait      bool
 }
 
@@ -56,7 +57,8 @@ func newBatchCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "skip malformed cases instead of refusing to start")
 	f.BoolVar(&o.noWait, "no-wait", false, "with --queue: enqueue and return instead of waiting for the results")
 	o.queue.register(cmd)
-	group(cmd, "Batch", "out", "workers", "skip-invalid", "queue", "batch-id", "no-wait")
+	o.submit.register(cmd)
+	group(cmd, "Batch", "out", "workers", "skip-invalid", "queue", "batch-id", "no-wait", "priority", "case-timeout", "max-attempts")
 	hideCaseFlags(cmd)
 	cmd.SetUsageFunc(groupedUsage(append([]string{"Batch"}, traceGroups...)))
 	cmd.AddCommand(newBatchStatusCmd(stdout))
@@ -181,7 +183,7 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 			if ctx.Err() != nil {
 				return nil
 			}
-			row := traceOneCase(ctx, r, dir)
+			row, _ := traceOneCase(ctx, r, dir)
 			if ctx.Err() != nil && row.Status != batch.StatusDone {
 				return nil // interrupted: not recorded, run again next time
 			}
@@ -203,8 +205,9 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 	return batchExit(ctx, rows, len(runs), stderr)
 }
 
-// traceOneCase traces a case into dir and returns its summary row.
-func traceOneCase(ctx context.Context, r caseRun, dir string) batch.Row {
+// traceOneCase traces a case into dir and returns its summary row; bad is
+// set when the case itself is wrong (exit 2), so running it again is useless.
+func traceOneCase(ctx context.Context, r caseRun, dir string) (row batch.Row, bad bool) {
 	start := time.Now()
 	opts := r.opts
 	opts.out = dir
@@ -222,13 +225,13 @@ func traceOneCase(ctx context.Context, r caseRun, dir string) batch.Row {
 			msg = strings.TrimSpace(errBuf.String())
 		}
 		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Chain: opts.chain, Seeds: opts.seeds,
-			Error: msg, DurationMS: time.Since(start).Milliseconds(), Endpoints: map[string]int{}}
+			Error: msg, DurationMS: time.Since(start).Milliseconds(), Endpoints: map[string]int{}}, ce != nil && ce.code == exitUsage
 	}
-	row, err := rowFromDir(r.c.ID, dir, status)
+	row, err = rowFromDir(r.c.ID, dir, status)
 	if err != nil {
-		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Error: err.Error(), Endpoints: map[string]int{}}
+		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Error: err.Error(), Endpoints: map[string]int{}}, false
 	}
-	return row
+	return row, false
 }
 
 func rowFromDir(id, dir, status string) (batch.Row, error) {
