@@ -242,7 +242,8 @@ func rowFromDir(id, dir, status string) (batch.Row, error) {
 	return batch.RowFromGraph(id, status, data)
 }
 
-// writeBatchOutputs writes summary.csv, summary.json, links.csv and batch.dot atomically.
+// writeBatchOutputs writes summary.csv, summary.json, links.csv, batch.dot,
+// batch.json and batch-report.md atomically.
 func writeBatchOutputs(dir string, rows []batch.Row) error {
 	batch.SortRows(rows)
 	links := batch.Links(rows)
@@ -250,9 +251,15 @@ func writeBatchOutputs(dir string, rows []batch.Row) error {
 	if err != nil {
 		return err
 	}
+	report := batch.BuildReport(rows)
+	reportJSON, err := report.JSON()
+	if err != nil {
+		return err
+	}
 	for name, data := range map[string][]byte{
 		"summary.csv": batch.SummaryCSV(rows), "summary.json": js,
 		"links.csv": batch.LinksCSV(links), "batch.dot": batch.BatchDOT(links),
+		"batch.json": reportJSON, "batch-report.md": report.Markdown(),
 	} {
 		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
 			return err

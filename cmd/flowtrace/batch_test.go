@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/cache/redistest"
+	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/batch"
 	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/queue"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
@@ -104,6 +105,7 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "cases", "case-03", "graph.json")); err != nil {
 		t.Errorf("case outputs: %v", err)
 	}
+	checkClusters(t, out, truth, n-1)
 	first, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 
 	// The same command again: every finished case is skipped, the failed one retried.
@@ -117,6 +119,54 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	second, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	if stripDurations(t, first) != stripDurations(t, second) {
 		t.Errorf("summary.json changed on a resumed run")
+	}
+}
+
+// checkClusters reads batch.json: the scenario's cases are one theft, so
+// every case seeded at an address that is no endpoint shares the
+// exploiter's cluster; the exchange endpoint is reached by several cases
+// with value; the failed case is listed with its reason.
+func checkClusters(t *testing.T, out string, truth *scenario.Truth, traced int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep batch.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Clusters) == 0 || !slices.Contains(rep.Clusters[0].Cases, "case-00") {
+		t.Fatalf("the first cluster does not hold the exploiter's case: %+v", rep.Clusters)
+	}
+	terminal := map[string]bool{}
+	for _, term := range truth.Terminals {
+		terminal[strings.ToLower(term.Address)] = true
+	}
+	for i, s := range truth.Stolen {
+		if id := fmt.Sprintf("case-%02d", i+1); !terminal[strings.ToLower(s)] && !slices.Contains(rep.Clusters[0].Cases, id) {
+			t.Errorf("case %s (seed %s, an intermediary of the theft) is not in the exploiter's cluster %v", id, s, rep.Clusters[0].Cases)
+		}
+	}
+	hot := truth.Terminals[0].Address
+	var found bool
+	for _, e := range rep.Endpoints {
+		if strings.EqualFold(e.Address, hot) {
+			found = true
+			if len(e.Cases) < 2 || len(e.Received) == 0 || e.Received[0].Amount == "0" {
+				t.Errorf("endpoint %s: %+v", hot, e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("batch.json lists no value at the exchange %s", hot)
+	}
+	if len(rep.Failed) != rep.Cases-traced || (len(rep.Failed) > 0 && !strings.Contains(rep.Failed[0].Error, "received no value")) {
+		t.Errorf("failed = %+v, want %d", rep.Failed, rep.Cases-traced)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "batch-report.md"))
+	if err != nil || !strings.Contains(string(md), "### 1. ") {
+		t.Errorf("batch-report.md (%v):\n%s", err, md)
 	}
 }
 
