@@ -183,7 +183,7 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 			if ctx.Err() != nil {
 				return nil
 			}
-			row, _ := traceOneCase(ctx, r, dir)
+			row, _ := traceOneCase(ctx, r, dir, nil)
 			if ctx.Err() != nil && row.Status != batch.StatusDone {
 				return nil // interrupted: not recorded, run again next time
 			}
@@ -205,14 +205,20 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 	return batchExit(ctx, rows, len(runs), stderr)
 }
 
-// traceOneCase traces a case into dir and returns its summary row; bad is
-// set when the case itself is wrong (exit 2), so running it again is useless.
-func traceOneCase(ctx context.Context, r caseRun, dir string) (row batch.Row, bad bool) {
+// traceOneCase traces a case into dir, on a node of pool when there is one,
+// and returns its summary row; bad is set when the case itself is wrong
+// (exit 2), so running it again is useless.
+func traceOneCase(ctx context.Context, r caseRun, dir string, pool *nodePool) (row batch.Row, bad bool) {
 	start := time.Now()
 	opts := r.opts
 	opts.out = dir
 	var errBuf bytes.Buffer
-	err := runTrace(ctx, &opts, io.Discard, &errBuf)
+	var err error
+	if pool != nil {
+		err = pool.trace(ctx, &opts, io.Discard, &errBuf)
+	} else {
+		err = runTrace(ctx, &opts, io.Discard, &errBuf)
+	}
 	status := batch.StatusDone
 	var ce *codedError
 	switch {

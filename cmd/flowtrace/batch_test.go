@@ -259,11 +259,11 @@ func (b *queuedBatch) submit(extra ...string) string {
 	return stderr.String()
 }
 
-func (b *queuedBatch) startWorker(name, rpcURL string) *exec.Cmd {
+func (b *queuedBatch) startWorker(name, rpcURL string, extra ...string) *exec.Cmd {
 	b.t.Helper()
 	log := &syncBuffer{}
-	w := exec.Command(b.bin, append([]string{"worker", "--queue", b.queueURL, "--rpc", rpcURL, "--name", name,
-		"--exit-when-idle", "--retry-delay", "10ms"}, b.labels...)...)
+	w := exec.Command(b.bin, slices.Concat([]string{"worker", "--queue", b.queueURL, "--rpc", rpcURL, "--name", name,
+		"--exit-when-idle", "--retry-delay", "10ms"}, b.labels, extra)...)
 	w.Stderr = log
 	if err := w.Start(); err != nil {
 		b.t.Fatal(err)
@@ -359,7 +359,8 @@ func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
 
 // TestBatchSurvivesRedisRestart: Redis (AOF on) is killed and restarted
 // while a worker holds a case, after another case was recorded; no case is
-// lost, none is recorded twice.
+// lost, none is recorded twice. The worker identifies the chain once for
+// all its cases.
 func TestBatchSurvivesRedisRestart(t *testing.T) {
 	node, truth := playScenario(t)
 	srv := redistest.StartPersistent(t)
@@ -377,7 +378,7 @@ func TestBatchSurvivesRedisRestart(t *testing.T) {
 		once.Do(func() { close(held) })
 		return true
 	})
-	w := b.startWorker("w0", node0)
+	w := b.startWorker("w0", node0, "--recheck-node", "1h")
 	exited := make(chan error, 1)
 	go func() { exited <- w.Wait() }()
 	select {
@@ -395,6 +396,27 @@ func TestBatchSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("worker: %v\n%s", err, b.logs[0].String())
 	}
 	b.checkSummary()
+	var probed []string
+	for i := range b.n {
+		data, err := os.ReadFile(filepath.Join(b.out, "cases", fmt.Sprintf("case-%02d", i), "graph.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g struct {
+			Stats struct {
+				ProbeRequests int `json:"probe_requests"`
+			} `json:"stats"`
+		}
+		if err := json.Unmarshal(data, &g); err != nil {
+			t.Fatal(err)
+		}
+		if g.Stats.ProbeRequests > 0 {
+			probed = append(probed, fmt.Sprintf("case-%02d", i))
+		}
+	}
+	if len(probed) != 1 {
+		t.Errorf("the worker identified the chain in cases %v; want once, in its first case", probed)
+	}
 }
 
 // gate is a proxy to upstream that holds every request that hold reports

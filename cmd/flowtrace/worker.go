@@ -210,7 +210,9 @@ type workerOptions struct {
 	concurrency     int
 	retryDelay      time.Duration
 	shutdownTimeout time.Duration
+	recheck         time.Duration
 	exitIdle        bool
+	nodes           *nodePool
 }
 
 func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -235,8 +237,9 @@ func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&o.concurrency, "concurrency", 1, "cases traced at once")
 	f.DurationVar(&o.retryDelay, "retry-delay", 10*time.Second, "delay before a failed case's first retry; doubled each time, at most 10m")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running cases may finish before they go back to the queue")
+	f.DurationVar(&o.recheck, "recheck-node", time.Minute, "identify the node again (chain, head) after this long; also after a case fails on it")
 	f.BoolVar(&o.exitIdle, "exit-when-idle", false, "stop when the queue has nothing left (for jobs and tests)")
-	group(cmd, "Worker", "queue", "name", "store", "concurrency", "retry-delay", "shutdown-timeout", "exit-when-idle")
+	group(cmd, "Worker", "queue", "name", "store", "concurrency", "retry-delay", "shutdown-timeout", "recheck-node", "exit-when-idle")
 	_ = f.MarkHidden("batch-id")
 	hideCaseFlags(cmd)
 	_ = f.MarkHidden("out")
@@ -253,6 +256,8 @@ func runWorker(ctx context.Context, o *workerOptions, stderr io.Writer) error {
 		return err
 	}
 	defer closeQ()
+	o.nodes = &nodePool{recheck: o.recheck}
+	defer o.nodes.close()
 	fmt.Fprintf(stderr, "worker %s: waiting for cases\n", o.name)
 	err = q.Serve(ctx, queue.WorkerConfig{
 		Name: o.name, Concurrency: o.concurrency, RetryDelay: o.retryDelay, MaxRetryDelay: 10 * time.Minute,
@@ -284,7 +289,7 @@ func (o *workerOptions) work(ctx context.Context, t queue.Task, attempt int, std
 		return queue.Result{Status: batch.StatusFailed, Error: fmt.Sprintf("output store: %v (give the worker --store DIR, the shared directory)", err)}, false
 	}
 	defer os.RemoveAll(tmp)
-	row, bad := traceOneCase(ctx, caseRun{c: c, opts: o.trace.forCase(c)}, tmp)
+	row, bad := traceOneCase(ctx, caseRun{c: c, opts: o.trace.forCase(c)}, tmp, o.nodes)
 	if ctx.Err() != nil {
 		return queue.Result{Status: batch.StatusFailed, Error: ctx.Err().Error()}, false
 	}
