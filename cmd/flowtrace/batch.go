@@ -53,6 +53,7 @@ func newBatchCmd(stdout, stderr io.Writer) *cobra.Command {
 	o.trace.out = "out/batch" // --out is the trace flag, with the batch's default
 	f.Lookup("out").DefValue = o.trace.out
 	f.Lookup("out").Usage = "output directory of the batch"
+	noCaseSVG(cmd, &o.trace)
 	f.IntVar(&o.workers, "workers", 2, "cases traced at once")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "skip malformed cases instead of refusing to start")
 	f.BoolVar(&o.noWait, "no-wait", false, "with --queue: enqueue and return instead of waiting for the results")
@@ -63,6 +64,15 @@ func newBatchCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetUsageFunc(groupedUsage(append([]string{"Batch"}, traceGroups...)))
 	cmd.AddCommand(newBatchStatusCmd(stdout))
 	return cmd
+}
+
+// noCaseSVG makes cases leave graph.svg out unless --render-timeout is
+// given: laying out a graph costs more than a warm trace.
+func noCaseSVG(cmd *cobra.Command, o *traceOptions) {
+	o.render = 0
+	f := cmd.Flags().Lookup("render-timeout")
+	f.DefValue = "0"
+	f.Usage = "bound on laying out each case's graph.svg (0, the default for batches: leave it out)"
 }
 
 // hideCaseFlags hides the trace flags a case file sets per case.

@@ -230,6 +230,7 @@ func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd.Context(), o, stderr) },
 	}
 	o.trace.register(cmd)
+	noCaseSVG(cmd, &o.trace)
 	o.queue.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.name, "name", host+"-"+strconv.Itoa(os.Getpid()), "worker name in the result records")
