@@ -419,6 +419,62 @@ func TestBatchSurvivesRedisRestart(t *testing.T) {
 	}
 }
 
+// TestWorkerStopsGracefullyOnSIGTERM: a worker told to stop while it holds
+// a case takes no new case, finishes the one it holds and exits 130; the
+// rest waits in the queue for another worker.
+func TestWorkerStopsGracefullyOnSIGTERM(t *testing.T) {
+	node, truth := playScenario(t)
+	b := newQueuedBatch(t, redistest.Start(t).URL, "sigterm-test", truth)
+	b.submit("--no-wait")
+	midCase, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var held []string
+	node0 := gate(t, node.URL(), release, func(r *http.Request) bool {
+		active, err := b.q.Active(r.Context(), b.id)
+		if err != nil || len(active) == 0 {
+			return false
+		}
+		once.Do(func() { held = active; close(midCase) })
+		return true
+	})
+	w0 := b.startWorker("w0", node0)
+	exited := make(chan error, 1)
+	go func() { exited <- w0.Wait() }()
+	select {
+	case <-midCase:
+	case err := <-exited:
+		t.Fatalf("worker w0 ended (%v) before it asked the node anything for a case:\n%s", err, b.logs[0].String())
+	}
+	if err := w0.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.logs[0].once("stopping: no new case"):
+	case err := <-exited:
+		t.Fatalf("worker w0 ended (%v) without stopping gracefully:\n%s", err, b.logs[0].String())
+	}
+	close(release)
+	err := <-exited
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("worker w0: %v, want exit %d\n%s", err, exitInterrupted, b.logs[0].String())
+	}
+	results, err := b.q.Results(context.Background(), b.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 1 || len(results) != 1 || results[held[0]].Status != "done" || results[held[0]].Worker != "w0" {
+		t.Fatalf("after the stop: held %v, results %+v; want the held case done by w0 and nothing else", held, results)
+	}
+	if idle, err := b.q.Idle(context.Background()); err != nil || idle {
+		t.Fatalf("the other cases left the queue (idle %v, %v)", idle, err)
+	}
+	b.startWorker("w1", node.URL())
+	if err := b.workers[1].Wait(); err != nil {
+		t.Fatalf("worker w1: %v\n%s", err, b.logs[1].String())
+	}
+	b.checkSummary()
+}
+
 // gate is a proxy to upstream that holds every request that hold reports
 // true for: until release is closed, then answers it, or with a nil
 // release unanswered until the client gives up.

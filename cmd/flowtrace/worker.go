@@ -111,21 +111,9 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 	progress := batch.NewProgress(stderr, len(order), 10*time.Second)
 	reported := 0
 	for {
-		_, finished, err := q.Progress(ctx, id)
+		finished, err := q.Settled(ctx, id)
 		if err != nil {
 			return withCode(exitError, err)
-		}
-		if finished < int64(len(order)) {
-			// A case archived by asynq itself (its workers kept dying) has no result record.
-			dead, err := q.Archived(ctx, id)
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			results, err := q.Results(ctx, id)
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			finished = int64(len(results) + len(unrecorded(dead, results)))
 		}
 		for ; reported < int(finished); reported++ {
 			progress.Done(false)
@@ -152,29 +140,13 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 	return batchExit(ctx, rows, len(order), stderr)
 }
 
-// unrecorded are the archived cases with no result record, as failed results.
-func unrecorded(dead map[string]string, results map[string]queue.Result) map[string]queue.Result {
-	out := map[string]queue.Result{}
-	for id, why := range dead {
-		if _, ok := results[id]; !ok {
-			out[id] = queue.Result{Status: batch.StatusFailed, Error: "archived by the queue: " + why}
-		}
-	}
-	return out
-}
-
 // collect reads a batch's results and the outputs the workers wrote to
 // store/cases/<id>/ into summary rows.
 func collect(ctx context.Context, q *queue.Queue, id, store string) ([]batch.Row, error) {
-	results, err := q.Results(ctx, id)
+	results, err := q.Final(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	dead, err := q.Archived(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(results, unrecorded(dead, results))
 	var rows []batch.Row
 	for _, caseID := range slices.Sorted(maps.Keys(results)) {
 		r := results[caseID]

@@ -203,6 +203,44 @@ func (q *Queue) Progress(ctx context.Context, batch string) (total, finished int
 	return total, finished, nil
 }
 
+// Final reads a batch's results, with the cases asynq archived itself (their
+// workers kept dying: no result was recorded) as failed with asynq's error.
+func (q *Queue) Final(ctx context.Context, batch string) (map[string]Result, error) {
+	results, err := q.Results(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	dead, err := q.Archived(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	for id, why := range dead {
+		if _, ok := results[id]; !ok {
+			results[id] = Result{Status: "failed", Error: "archived by the queue: " + why}
+		}
+	}
+	return results, nil
+}
+
+// Settled counts a batch's cases that will not run again: those with a
+// result, and those asynq archived without one.
+func (q *Queue) Settled(ctx context.Context, batch string) (int64, error) {
+	total, finished, err := q.Progress(ctx, batch)
+	if err != nil || finished >= total {
+		return finished, err
+	}
+	name, err := q.rc.HGet(ctx, q.meta(batch), "queue").Result()
+	if err != nil {
+		return 0, fmt.Errorf("queue: progress of %s: %w", batch, err)
+	}
+	info, err := q.queueInfo(name)
+	if err != nil || info == nil || info.Archived == 0 {
+		return finished, err
+	}
+	final, err := q.Final(ctx, batch)
+	return int64(len(final)), err
+}
+
 // Status is a batch's progress with what asynq's Inspector says of its queue.
 type Status struct {
 	Queue           string

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/flowtrace/flowtrace/cache/redistest"
@@ -117,6 +118,14 @@ func TestFailingCaseIsRetriedThenArchivedWithItsError(t *testing.T) {
 	ctx := context.Background()
 	enqueue(t, q, Batch{ID: "b2", Attempts: 3}, 1)
 	enqueue(t, q, Batch{ID: "b3", Attempts: 3}, 1)
+	// A task no worker can read is archived by asynq with no result record.
+	torn := asynq.NewTask(TaskType, []byte("{"), asynq.TaskID(TaskID("b2", "torn")), asynq.Queue(q.Name(Bulk)))
+	if _, err := q.client.EnqueueContext(ctx, torn); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.rc.HSet(ctx, q.cases("b2"), "torn", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
 	var attempts []int
 	serve(t, q, "w", 1, func(_ context.Context, task Task, attempt int) (Result, bool) {
 		if task.Batch == "b3" {
@@ -137,6 +146,13 @@ func TestFailingCaseIsRetriedThenArchivedWithItsError(t *testing.T) {
 		if err != nil || !strings.Contains(dead["c000"], want) {
 			t.Errorf("%s: archived = %v (%v), want c000 with %q", batch, dead, err, want)
 		}
+	}
+	if n, err := q.Settled(ctx, "b2"); err != nil || n != 2 {
+		t.Errorf("settled = %d (%v), want 2: a result and an archived case without one", n, err)
+	}
+	final, err := q.Final(ctx, "b2")
+	if err != nil || final["torn"].Status != "failed" || !strings.Contains(final["torn"].Error, "archived by the queue: unreadable case task") {
+		t.Errorf("final = %+v (%v)", final, err)
 	}
 	if res, _ := q.Results(ctx, "b3"); res["c000"].Attempt != 1 {
 		t.Errorf("a permanent failure was retried: %+v", res["c000"])

@@ -72,8 +72,14 @@ func (q *Queue) Serve(ctx context.Context, cfg WorkerConfig, work Work) error {
 		return fmt.Errorf("queue: start worker: %w", err)
 	}
 	defer srv.Shutdown()
+	stopping := func() {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "worker %s: stopping: no new case; the running ones have %s to finish\n", cfg.Name, cfg.ShutdownTimeout)
+		}
+	}
 	if !cfg.ExitWhenIdle {
 		<-ctx.Done()
+		stopping()
 		return nil
 	}
 	tick := time.NewTicker(max(cfg.IdleCheck, 10*time.Millisecond))
@@ -81,6 +87,7 @@ func (q *Queue) Serve(ctx context.Context, cfg WorkerConfig, work Work) error {
 	for {
 		select {
 		case <-ctx.Done():
+			stopping()
 			return nil
 		case <-tick.C:
 		}
