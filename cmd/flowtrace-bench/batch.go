@@ -73,7 +73,7 @@ func (b batchBench) run(ctx context.Context, t *Table, log io.Writer) error {
 		if !s.warm {
 			cachePrefix = prefix + "c:"
 		}
-		res, err := b.once(ctx, s.workers, node.URL(), casesPath, labelsPath, filepath.Join(dir, "out-"+strconv.Itoa(i)), prefix+"q:", cachePrefix, log)
+		res, err := b.once(ctx, s.cases, s.workers, node.URL(), casesPath, labelsPath, filepath.Join(dir, "out-"+strconv.Itoa(i)), prefix+"q:", cachePrefix, log)
 		b.clean(ctx, prefix+"q:")
 		if s.warm || i+1 == len(specs) || !specs[i+1].warm {
 			b.clean(ctx, cachePrefix) // unless the next run re-uses it warm
@@ -141,9 +141,9 @@ func (r batchResult) hitRate() float64 {
 	return float64(r.hits) / float64(r.hits+r.misses)
 }
 
-// once enqueues the batch, runs n worker processes until the queue is empty
+// once enqueues the batch of cases, runs n worker processes until the queue is empty
 // and collects the results.
-func (b batchBench) once(ctx context.Context, n int, nodeURL, casesPath, labelsPath, out, queuePrefix, cachePrefix string, log io.Writer) (batchResult, error) {
+func (b batchBench) once(ctx context.Context, cases, n int, nodeURL, casesPath, labelsPath, out, queuePrefix, cachePrefix string, log io.Writer) (batchResult, error) {
 	queue := b.redis + "?prefix=" + queuePrefix
 	cacheURL := b.redis + "?prefix=" + cachePrefix
 	start := time.Now()
@@ -180,7 +180,7 @@ func (b batchBench) once(ctx context.Context, n int, nodeURL, casesPath, labelsP
 		return batchResult{}, fmt.Errorf("batch bench: collect: %v\n%s", err, stderr.String())
 	}
 	wall := time.Since(start)
-	res := batchResult{wall: wall, rate: float64(b.cases) / wall.Seconds(), peakKiB: peak}
+	res := batchResult{wall: wall, rate: float64(cases) / wall.Seconds(), peakKiB: peak}
 	if err := res.readSummary(filepath.Join(out, "summary.json")); err != nil {
 		return res, err
 	}
