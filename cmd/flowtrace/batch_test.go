@@ -468,6 +468,13 @@ func TestWorkerStopsGracefullyOnSIGTERM(t *testing.T) {
 	if idle, err := b.q.Idle(context.Background()); err != nil || idle {
 		t.Fatalf("the other cases left the queue (idle %v, %v)", idle, err)
 	}
+	status, err := exec.Command(b.bin, "batch", "status", "--queue", b.queueURL, "--batch-id", b.id).Output()
+	want := []string{fmt.Sprintf("batch sigterm-test: 1/%d cases finished (0 failed)", b.n), fmt.Sprintf("queue flowtrace:bulk (all its batches): %d pending, 0 active", b.n-1)}
+	for _, w := range want {
+		if err != nil || !strings.Contains(string(status), w) {
+			t.Errorf("batch status (%v) does not say %q:\n%s", err, w, status)
+		}
+	}
 	b.startWorker("w1", node.URL())
 	if err := b.workers[1].Wait(); err != nil {
 		t.Fatalf("worker w1: %v\n%s", err, b.logs[1].String())
