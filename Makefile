@@ -39,11 +39,13 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-#? bench-batch: flowtrace batch over Redis with 1, 2 and 4 worker processes, 1,000 cases at 20 ms per round trip
+#? bench-batch: flowtrace batch on asynq with 1, 2 and 4 worker processes: 1,000 cases (10,000 with 4) at 20 ms per round trip, a warm re-run, the 6-hop case cold and warm at 50 ms
+BATCH_LARGE ?= 10000
+BATCH_CONCURRENCY ?= 2
 .PHONY: bench-batch
 bench-batch: build
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
-	bin/flowtrace-bench --batch 1000 --batch-workers 1,2,4 --batch-latency 20ms --out out/bench-batch.json
+	bin/flowtrace-bench --batch 1000 --batch-large $(BATCH_LARGE) --batch-workers 1,2,4 --batch-concurrency $(BATCH_CONCURRENCY) --batch-latency 20ms --out out/bench-batch.json
 
 #? e2e: build geth v1.17.8 (cached), play the scenario on geth --dev and trace it with bin/flowtrace
 .PHONY: e2e

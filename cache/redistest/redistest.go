@@ -71,12 +71,26 @@ func answers(rawURL string) bool {
 type Server struct {
 	URL  string
 	Addr string
+	args []string // the command line
 	cmd  *exec.Cmd
 }
 
 // Start starts a private redis-server (no persistence) on a free port,
 // stopped when t ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "--save", "", "--appendonly", "no")
+}
+
+// StartPersistent starts a private redis-server that writes every change
+// to its append-only file before answering (AOF, fsync always), so a
+// Restart, even after a crash, loses nothing.
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "--save", "", "--appendonly", "yes", "--appendfsync", "always")
+}
+
+func start(t testing.TB, persistence ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -92,24 +106,46 @@ func Start(t testing.TB) *Server {
 	for range 5 {
 		port := freePort(t)
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server: %v", err)
-		}
-		s := &Server{URL: "redis://" + addr + "/0", Addr: addr, cmd: cmd}
-		if lastLog = waitReady(out); lastLog == "" {
+		s := &Server{URL: "redis://" + addr + "/0", Addr: addr,
+			args: append([]string{bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir()}, persistence...)}
+		if lastLog = s.run(t); lastLog == "" {
 			t.Cleanup(s.Kill)
 			return s
 		}
-		_ = cmd.Wait()
 	}
 	t.Fatalf("redis-server did not start on a free port in 5 tries; its last words:\n%s", lastLog)
 	return nil
+}
+
+// run starts the server process and waits until it accepts connections;
+// it returns "" then, else the log of a server that exited.
+func (s *Server) run(t testing.TB) string {
+	t.Helper()
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	s.cmd = cmd
+	if log := waitReady(out); log != "" {
+		_ = cmd.Wait()
+		return log
+	}
+	return ""
+}
+
+// Restart kills the server (SIGKILL, as a crash) and starts it again on
+// the same port and directory; it returns once the server accepts
+// connections again, with what its files kept.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Kill()
+	if log := s.run(t); log != "" {
+		t.Fatalf("redis-server did not come back on %s:\n%s", s.Addr, log)
+	}
 }
 
 // waitReady reads the server's log until it accepts connections, then

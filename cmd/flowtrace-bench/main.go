@@ -42,6 +42,8 @@ type options struct {
 	btcScan   int    // only the Bitcoin block scan row, over this many blocks
 
 	batchCases   int
+	batchLarge   int
+	batchConc    int
 	batchWorkers string
 	batchLatency time.Duration
 	redis        string
@@ -50,7 +52,7 @@ type options struct {
 
 // runBatchBench runs only the batch measurement and prints its table.
 func runBatchBench(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	b := batchBench{cases: o.batchCases, latency: o.batchLatency, redis: o.redis, bin: o.flowtrace}
+	b := batchBench{cases: o.batchCases, large: o.batchLarge, concurrency: o.batchConc, latency: o.batchLatency, redis: o.redis, bin: o.flowtrace}
 	for _, s := range strings.Split(o.batchWorkers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -61,6 +63,11 @@ func runBatchBench(ctx context.Context, o options, stdout, stderr io.Writer) int
 	}
 	t := &Table{Started: time.Now()}
 	if err := b.run(ctx, t, stderr); err != nil {
+		fmt.Fprintln(stderr, "flowtrace-bench:", err)
+		return 1
+	}
+	// The cost of one case beside the batch: a warm re-run against a cold one.
+	if err := cacheRows(ctx, t, o, 50*time.Millisecond); err != nil {
 		fmt.Fprintln(stderr, "flowtrace-bench:", err)
 		return 1
 	}
@@ -88,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
 	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")
 	fs.StringVar(&o.batchWorkers, "batch-workers", "1,2,4", "worker process counts of the batch measurement")
+	fs.IntVar(&o.batchLarge, "batch-large", 0, "also measure this many cases with the largest worker count (0: not)")
+	fs.IntVar(&o.batchConc, "batch-concurrency", 1, "cases each worker process traces at once")
 	fs.DurationVar(&o.batchLatency, "batch-latency", 20*time.Millisecond, "added latency per round trip of the batch measurement")
 	fs.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis for the batch queue and cache (no ?prefix)")
 	fs.StringVar(&o.flowtrace, "flowtrace", "bin/flowtrace", "the flowtrace binary the batch and render measurements run")

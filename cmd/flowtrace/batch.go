@@ -27,6 +27,7 @@ type batchOptions struct {
 	workers     int
 	skipInvalid bool
 	queue       queueOptions
+	submit      submitOptions
 	noWait      bool
 }
 
@@ -52,15 +53,26 @@ func newBatchCmd(stdout, stderr io.Writer) *cobra.Command {
 	o.trace.out = "out/batch" // --out is the trace flag, with the batch's default
 	f.Lookup("out").DefValue = o.trace.out
 	f.Lookup("out").Usage = "output directory of the batch"
+	noCaseSVG(cmd, &o.trace)
 	f.IntVar(&o.workers, "workers", 2, "cases traced at once")
 	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "skip malformed cases instead of refusing to start")
 	f.BoolVar(&o.noWait, "no-wait", false, "with --queue: enqueue and return instead of waiting for the results")
 	o.queue.register(cmd)
-	group(cmd, "Batch", "out", "workers", "skip-invalid", "queue", "batch-id", "no-wait")
+	o.submit.register(cmd)
+	group(cmd, "Batch", "out", "workers", "skip-invalid", "queue", "batch-id", "no-wait", "priority", "case-timeout", "max-attempts")
 	hideCaseFlags(cmd)
 	cmd.SetUsageFunc(groupedUsage(append([]string{"Batch"}, traceGroups...)))
 	cmd.AddCommand(newBatchStatusCmd(stdout))
 	return cmd
+}
+
+// noCaseSVG makes cases leave graph.svg out unless --render-timeout is
+// given: laying out a graph costs more than a warm trace.
+func noCaseSVG(cmd *cobra.Command, o *traceOptions) {
+	o.render = 0
+	f := cmd.Flags().Lookup("render-timeout")
+	f.DefValue = "0"
+	f.Usage = "bound on laying out each case's graph.svg (0, the default for batches: leave it out)"
 }
 
 // hideCaseFlags hides the trace flags a case file sets per case.
@@ -181,7 +193,7 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 			if ctx.Err() != nil {
 				return nil
 			}
-			row := traceOneCase(ctx, r, dir)
+			row, _ := traceOneCase(ctx, r, dir, nil)
 			if ctx.Err() != nil && row.Status != batch.StatusDone {
 				return nil // interrupted: not recorded, run again next time
 			}
@@ -203,13 +215,20 @@ func runBatch(ctx context.Context, o *batchOptions, path string, stdout, stderr 
 	return batchExit(ctx, rows, len(runs), stderr)
 }
 
-// traceOneCase traces a case into dir and returns its summary row.
-func traceOneCase(ctx context.Context, r caseRun, dir string) batch.Row {
+// traceOneCase traces a case into dir, on a node of pool when there is one,
+// and returns its summary row; bad is set when the case itself is wrong
+// (exit 2), so running it again is useless.
+func traceOneCase(ctx context.Context, r caseRun, dir string, pool *nodePool) (row batch.Row, bad bool) {
 	start := time.Now()
 	opts := r.opts
 	opts.out = dir
 	var errBuf bytes.Buffer
-	err := runTrace(ctx, &opts, io.Discard, &errBuf)
+	var err error
+	if pool != nil {
+		err = pool.trace(ctx, &opts, io.Discard, &errBuf)
+	} else {
+		err = runTrace(ctx, &opts, io.Discard, &errBuf)
+	}
 	status := batch.StatusDone
 	var ce *codedError
 	switch {
@@ -222,13 +241,13 @@ func traceOneCase(ctx context.Context, r caseRun, dir string) batch.Row {
 			msg = strings.TrimSpace(errBuf.String())
 		}
 		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Chain: opts.chain, Seeds: opts.seeds,
-			Error: msg, DurationMS: time.Since(start).Milliseconds(), Endpoints: map[string]int{}}
+			Error: msg, DurationMS: time.Since(start).Milliseconds(), Endpoints: map[string]int{}}, ce != nil && ce.code == exitUsage
 	}
-	row, err := rowFromDir(r.c.ID, dir, status)
+	row, err = rowFromDir(r.c.ID, dir, status)
 	if err != nil {
-		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Error: err.Error(), Endpoints: map[string]int{}}
+		return batch.Row{CaseID: r.c.ID, Status: batch.StatusFailed, Error: err.Error(), Endpoints: map[string]int{}}, false
 	}
-	return row
+	return row, false
 }
 
 func rowFromDir(id, dir, status string) (batch.Row, error) {
@@ -239,7 +258,8 @@ func rowFromDir(id, dir, status string) (batch.Row, error) {
 	return batch.RowFromGraph(id, status, data)
 }
 
-// writeBatchOutputs writes summary.csv, summary.json, links.csv and batch.dot atomically.
+// writeBatchOutputs writes summary.csv, summary.json, links.csv, batch.dot,
+// batch.json and batch-report.md atomically.
 func writeBatchOutputs(dir string, rows []batch.Row) error {
 	batch.SortRows(rows)
 	links := batch.Links(rows)
@@ -247,9 +267,15 @@ func writeBatchOutputs(dir string, rows []batch.Row) error {
 	if err != nil {
 		return err
 	}
+	report := batch.BuildReport(rows)
+	reportJSON, err := report.JSON()
+	if err != nil {
+		return err
+	}
 	for name, data := range map[string][]byte{
 		"summary.csv": batch.SummaryCSV(rows), "summary.json": js,
 		"links.csv": batch.LinksCSV(links), "batch.dot": batch.BatchDOT(links),
+		"batch.json": reportJSON, "batch-report.md": report.Markdown(),
 	} {
 		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
 			return err

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/cache/redistest"
+	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/batch"
 	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/queue"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
@@ -104,6 +105,7 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "cases", "case-03", "graph.json")); err != nil {
 		t.Errorf("case outputs: %v", err)
 	}
+	checkClusters(t, out, truth, n-1)
 	first, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 
 	// The same command again: every finished case is skipped, the failed one retried.
@@ -117,6 +119,54 @@ func TestBatchLocalIsResumable(t *testing.T) {
 	second, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	if stripDurations(t, first) != stripDurations(t, second) {
 		t.Errorf("summary.json changed on a resumed run")
+	}
+}
+
+// checkClusters reads batch.json: the scenario's cases are one theft, so
+// every case seeded at an address that is no endpoint shares the
+// exploiter's cluster; the exchange endpoint is reached by several cases
+// with value; the failed case is listed with its reason.
+func checkClusters(t *testing.T, out string, truth *scenario.Truth, traced int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep batch.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Clusters) == 0 || !slices.Contains(rep.Clusters[0].Cases, "case-00") {
+		t.Fatalf("the first cluster does not hold the exploiter's case: %+v", rep.Clusters)
+	}
+	terminal := map[string]bool{}
+	for _, term := range truth.Terminals {
+		terminal[strings.ToLower(term.Address)] = true
+	}
+	for i, s := range truth.Stolen {
+		if id := fmt.Sprintf("case-%02d", i+1); !terminal[strings.ToLower(s)] && !slices.Contains(rep.Clusters[0].Cases, id) {
+			t.Errorf("case %s (seed %s, an intermediary of the theft) is not in the exploiter's cluster %v", id, s, rep.Clusters[0].Cases)
+		}
+	}
+	hot := truth.Terminals[0].Address
+	var found bool
+	for _, e := range rep.Endpoints {
+		if strings.EqualFold(e.Address, hot) {
+			found = true
+			if len(e.Cases) < 2 || len(e.Received) == 0 || e.Received[0].Amount == "0" {
+				t.Errorf("endpoint %s: %+v", hot, e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("batch.json lists no value at the exchange %s", hot)
+	}
+	if len(rep.Failed) != rep.Cases-traced || (len(rep.Failed) > 0 && !strings.Contains(rep.Failed[0].Error, "received no value")) {
+		t.Errorf("failed = %+v, want %d", rep.Failed, rep.Cases-traced)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "batch-report.md"))
+	if err != nil || !strings.Contains(string(md), "### 1. ") {
+		t.Errorf("batch-report.md (%v):\n%s", err, md)
 	}
 }
 
@@ -159,104 +209,283 @@ func TestBatchBadCases(t *testing.T) {
 	}
 }
 
-// TestBatchDistributedSurvivesSIGKILL: three worker processes share a queued
-// batch; one is killed with SIGKILL while it holds a case. Every case ends in
-// the summary exactly once.
-func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
-	bin := buildFlowtrace(t)
-	queueURL := redistest.URL(t)
-	node, truth := playScenario(t)
-	path, n := scenarioCases(t, truth)
-	out := t.TempDir()
-	labels, tokens := filepath.Join(devTheft, "labels.csv"), filepath.Join(devTheft, "tokens.csv")
+// queuedBatch is a batch of the scenario's cases submitted to a queue, and
+// the workers that trace it.
+type queuedBatch struct {
+	t        *testing.T
+	bin      string
+	queueURL string
+	id       string
+	path     string
+	n        int
+	out      string
+	labels   []string
+	q        *queue.Queue
+	workers  []*exec.Cmd
+	logs     []*syncBuffer
+}
 
-	submit := func(extra ...string) (string, error) {
-		cmd := exec.Command(bin, append([]string{"batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels, "--labels", tokens}, extra...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		return stderr.String(), err
-	}
-	if msg, err := submit("--no-wait"); err != nil {
-		t.Fatalf("enqueue: %v\n%s", err, msg)
-	}
+func newQueuedBatch(t *testing.T, queueURL, id string, truth *scenario.Truth) *queuedBatch {
+	t.Helper()
+	path, n := scenarioCases(t, truth)
 	c, prefix, err := redis.Connect(context.Background(), queueURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	q := queue.New(c, prefix)
-	// w0 reaches the node through a gate: once the queue shows w0 holding a
-	// case, its requests are held unanswered, so the SIGKILL lands mid-case
-	// whatever the machine's speed. w1 and w2 start only after the kill.
+	t.Cleanup(func() {
+		if err := q.Drop(context.Background()); err != nil {
+			t.Log(err) // a private server may be gone already
+		}
+		c.Close()
+	})
+	return &queuedBatch{t: t, bin: buildFlowtrace(t), queueURL: queueURL, id: id, path: path, n: n, out: t.TempDir(), q: q,
+		labels: []string{"--labels", filepath.Join(devTheft, "labels.csv"), "--labels", filepath.Join(devTheft, "tokens.csv")}}
+}
+
+// submit runs `flowtrace batch --queue` (waiting for the results unless
+// --no-wait is given) and returns its stderr.
+func (b *queuedBatch) submit(extra ...string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := append([]string{"batch", b.path, "--out", b.out, "--queue", b.queueURL, "--batch-id", b.id}, b.labels...)
+	cmd := exec.CommandContext(ctx, b.bin, append(args, extra...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		b.t.Fatalf("batch %v: %v\n%s", extra, err, stderr.String())
+	}
+	return stderr.String()
+}
+
+func (b *queuedBatch) startWorker(name, rpcURL string, extra ...string) *exec.Cmd {
+	b.t.Helper()
+	log := &syncBuffer{}
+	w := exec.Command(b.bin, slices.Concat([]string{"worker", "--queue", b.queueURL, "--rpc", rpcURL, "--name", name,
+		"--exit-when-idle", "--retry-delay", "10ms"}, b.labels, extra)...)
+	w.Stderr = log
+	if err := w.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() {
+		if w.ProcessState == nil {
+			_ = w.Process.Kill()
+			_ = w.Wait()
+		}
+	})
+	b.workers = append(b.workers, w)
+	b.logs = append(b.logs, log)
+	return w
+}
+
+// checkSummary collects the batch and checks that every case is in the
+// summary once, done; a resubmit adds nothing.
+func (b *queuedBatch) checkSummary() {
+	b.t.Helper()
+	b.submit()
+	rows := readSummary(b.t, b.out)
+	if len(rows) != b.n {
+		b.t.Fatalf("summary has %d cases, want %d", len(rows), b.n)
+	}
+	for id, r := range rows {
+		if r[1] != "done" {
+			b.t.Errorf("case %s: %q", id, r)
+		}
+	}
+	if msg := b.submit("--no-wait"); !strings.Contains(msg, fmt.Sprintf("0 cases enqueued on flowtrace:bulk (%d already were)", b.n)) {
+		b.t.Errorf("a resubmit of the finished batch enqueued something:\n%s", msg)
+	}
+	if idle, err := b.q.Idle(context.Background()); err != nil || !idle {
+		b.t.Errorf("the queue is not idle after the resubmit (%v)", err)
+	}
+}
+
+// TestBatchDistributedSurvivesSIGKILL: three worker processes share a queued
+// batch; one is killed with SIGKILL while it holds a case. Every case ends in
+// the summary exactly once; the killed worker's case is run again by another
+// once asynq sees its lease expire (asynq's fixed 30 s lease, checked every
+// minute: this test waits about a minute for that).
+func TestBatchDistributedSurvivesSIGKILL(t *testing.T) {
+	node, truth := playScenario(t)
+	b := newQueuedBatch(t, redistest.Start(t).URL, "kill-test", truth)
+	b.submit("--no-wait")
+	// w0 reaches the node through a gate: once asynq shows a case of the
+	// batch active (only w0 runs), its requests are held unanswered, so the
+	// SIGKILL lands mid-case whatever the machine's speed. w1 and w2 start
+	// only after the kill.
 	midCase := make(chan struct{})
 	var once sync.Once
-	node0 := gate(t, node.URL(), func(r *http.Request) bool {
-		st, err := q.Status(r.Context(), "kill-test")
-		if err != nil || !slices.Contains(st.Workers, "w0") {
+	var held []string
+	node0 := gate(t, node.URL(), nil, func(r *http.Request) bool {
+		active, err := b.q.Active(r.Context(), b.id)
+		if err != nil || len(active) == 0 {
 			return false
 		}
-		once.Do(func() { close(midCase) })
+		once.Do(func() { held = active; close(midCase) })
 		return true
 	})
-	var workers []*exec.Cmd
-	var logs []*syncBuffer
-	startWorker := func(i int, rpcURL string) {
-		log := &syncBuffer{}
-		w := exec.Command(bin, "worker", "--queue", queueURL, "--rpc", rpcURL, "--name", fmt.Sprintf("w%d", i),
-			"--reclaim-after", "2s", "--exit-when-idle", "--labels", labels, "--labels", tokens)
-		w.Stderr = log
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		workers = append(workers, w)
-		logs = append(logs, log)
-	}
-	startWorker(0, node0)
+	w0 := b.startWorker("w0", node0)
 	exited := make(chan error, 1)
-	go func() { exited <- workers[0].Wait() }()
+	go func() { exited <- w0.Wait() }()
 	select {
 	case <-midCase:
 	case err := <-exited:
-		t.Fatalf("worker w0 ended (%v) before it asked the node anything for a case:\n%s", err, logs[0].String())
+		t.Fatalf("worker w0 ended (%v) before it asked the node anything for a case:\n%s", err, b.logs[0].String())
 	}
-	if err := workers[0].Process.Signal(syscall.SIGKILL); err != nil {
+	if err := w0.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-exited
 	for i := 1; i <= 2; i++ {
-		startWorker(i, node.URL())
+		b.startWorker(fmt.Sprintf("w%d", i), node.URL())
 	}
-	for i, w := range workers[1:] {
+	for i, w := range b.workers[1:] {
 		if err := w.Wait(); err != nil {
-			t.Errorf("worker w%d: %v\n%s", i+1, err, logs[i+1].String())
+			t.Errorf("worker w%d: %v\n%s", i+1, err, b.logs[i+1].String())
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	collect := exec.CommandContext(ctx, bin, "batch", path, "--out", out, "--queue", queueURL, "--batch-id", "kill-test", "--labels", labels, "--labels", tokens)
-	var stderr bytes.Buffer
-	collect.Stderr = &stderr
-	if err := collect.Run(); err != nil {
-		t.Fatalf("collect: %v\n%s", err, stderr.String())
+	b.checkSummary()
+	results, err := b.q.Results(context.Background(), b.id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	rows := readSummary(t, out)
-	if len(rows) != n {
-		t.Fatalf("summary has %d cases, want %d", len(rows), n)
-	}
-	for id, r := range rows {
-		if r[1] != "done" {
-			t.Errorf("case %s: %q", id, r)
+	for _, id := range held {
+		if r := results[id]; r.Worker == "w0" || r.Attempt != 2 {
+			t.Errorf("case %s, held by the killed w0, has result %+v; want a second attempt by w1 or w2", id, r)
 		}
-	}
-	if !strings.Contains(logs[1].String()+logs[2].String(), "case ") {
-		t.Errorf("the surviving workers traced nothing")
 	}
 }
 
-// gate is a proxy to upstream that holds unanswered, until the client
-// gives up, every request that hold reports true for.
-func gate(t *testing.T, upstream string, hold func(*http.Request) bool) string {
+// TestBatchSurvivesRedisRestart: Redis (AOF on) is killed and restarted
+// while a worker holds a case, after another case was recorded; no case is
+// lost, none is recorded twice. The worker identifies the chain once for
+// all its cases.
+func TestBatchSurvivesRedisRestart(t *testing.T) {
+	node, truth := playScenario(t)
+	srv := redistest.StartPersistent(t)
+	b := newQueuedBatch(t, srv.URL, "restart-test", truth)
+	b.submit("--no-wait")
+	// Once a case is recorded, the worker's next node requests are held
+	// until Redis has been restarted, then answered.
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	node0 := gate(t, node.URL(), release, func(r *http.Request) bool {
+		_, finished, err := b.q.Progress(r.Context(), b.id)
+		if err != nil || finished == 0 {
+			return false
+		}
+		once.Do(func() { close(held) })
+		return true
+	})
+	w := b.startWorker("w0", node0, "--recheck-node", "1h")
+	exited := make(chan error, 1)
+	go func() { exited <- w.Wait() }()
+	select {
+	case <-held:
+	case err := <-exited:
+		t.Fatalf("worker ended (%v) before a second case:\n%s", err, b.logs[0].String())
+	}
+	srv.Restart(t)
+	total, finished, err := b.q.Progress(context.Background(), b.id)
+	if err != nil || total != int64(b.n) || finished == 0 {
+		t.Fatalf("after the restart: %d cases, %d finished (%v); want %d and the recorded ones kept", total, finished, err, b.n)
+	}
+	close(release)
+	if err := <-exited; err != nil {
+		t.Fatalf("worker: %v\n%s", err, b.logs[0].String())
+	}
+	b.checkSummary()
+	var probed []string
+	for i := range b.n {
+		data, err := os.ReadFile(filepath.Join(b.out, "cases", fmt.Sprintf("case-%02d", i), "graph.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g struct {
+			Stats struct {
+				ProbeRequests int `json:"probe_requests"`
+			} `json:"stats"`
+		}
+		if err := json.Unmarshal(data, &g); err != nil {
+			t.Fatal(err)
+		}
+		if g.Stats.ProbeRequests > 0 {
+			probed = append(probed, fmt.Sprintf("case-%02d", i))
+		}
+	}
+	if len(probed) != 1 {
+		t.Errorf("the worker identified the chain in cases %v; want once, in its first case", probed)
+	}
+}
+
+// TestWorkerStopsGracefullyOnSIGTERM: a worker told to stop while it holds
+// a case takes no new case, finishes the one it holds and exits 130; the
+// rest waits in the queue for another worker.
+func TestWorkerStopsGracefullyOnSIGTERM(t *testing.T) {
+	node, truth := playScenario(t)
+	b := newQueuedBatch(t, redistest.Start(t).URL, "sigterm-test", truth)
+	b.submit("--no-wait")
+	midCase, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var held []string
+	node0 := gate(t, node.URL(), release, func(r *http.Request) bool {
+		active, err := b.q.Active(r.Context(), b.id)
+		if err != nil || len(active) == 0 {
+			return false
+		}
+		once.Do(func() { held = active; close(midCase) })
+		return true
+	})
+	w0 := b.startWorker("w0", node0)
+	exited := make(chan error, 1)
+	go func() { exited <- w0.Wait() }()
+	select {
+	case <-midCase:
+	case err := <-exited:
+		t.Fatalf("worker w0 ended (%v) before it asked the node anything for a case:\n%s", err, b.logs[0].String())
+	}
+	if err := w0.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.logs[0].once("stopping: no new case"):
+	case err := <-exited:
+		t.Fatalf("worker w0 ended (%v) without stopping gracefully:\n%s", err, b.logs[0].String())
+	}
+	close(release)
+	err := <-exited
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("worker w0: %v, want exit %d\n%s", err, exitInterrupted, b.logs[0].String())
+	}
+	results, err := b.q.Results(context.Background(), b.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 1 || len(results) != 1 || results[held[0]].Status != "done" || results[held[0]].Worker != "w0" {
+		t.Fatalf("after the stop: held %v, results %+v; want the held case done by w0 and nothing else", held, results)
+	}
+	if idle, err := b.q.Idle(context.Background()); err != nil || idle {
+		t.Fatalf("the other cases left the queue (idle %v, %v)", idle, err)
+	}
+	status, err := exec.Command(b.bin, "batch", "status", "--queue", b.queueURL, "--batch-id", b.id).Output()
+	want := []string{fmt.Sprintf("batch sigterm-test: 1/%d cases finished (0 failed)", b.n), fmt.Sprintf("queue flowtrace:bulk (all its batches): %d pending, 0 active", b.n-1)}
+	for _, w := range want {
+		if err != nil || !strings.Contains(string(status), w) {
+			t.Errorf("batch status (%v) does not say %q:\n%s", err, w, status)
+		}
+	}
+	b.startWorker("w1", node.URL())
+	if err := b.workers[1].Wait(); err != nil {
+		t.Fatalf("worker w1: %v\n%s", err, b.logs[1].String())
+	}
+	b.checkSummary()
+}
+
+// gate is a proxy to upstream that holds every request that hold reports
+// true for: until release is closed, then answers it, or with a nil
+// release unanswered until the client gives up.
+func gate(t *testing.T, upstream string, release <-chan struct{}, hold func(*http.Request) bool) string {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -266,6 +495,14 @@ func gate(t *testing.T, upstream string, hold func(*http.Request) bool) string {
 	done := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hold(r) {
+			if release != nil {
+				select {
+				case <-release:
+					forward.ServeHTTP(w, r)
+				case <-done:
+				}
+				return
+			}
 			// The server notices a client gone only once the body is read.
 			_, _ = io.Copy(io.Discard, r.Body)
 			select {

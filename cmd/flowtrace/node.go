@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowtrace/flowtrace/cache"
 	"github.com/flowtrace/flowtrace/chains/evm"
 	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/tracer"
@@ -118,30 +119,127 @@ func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Re
 	return src, save, nil
 }
 
-// probe asks the node what it is, checks it serves r's chain, and resolves
-// r's window against its head, refusing a block scan above --max-blocks.
+// probe identifies the node and resolves r's window against its head.
 func (o *traceOptions) probe(ctx context.Context, src *evm.Source, r *traceRequest) (evm.ChainInfo, tracer.BlockRange, error) {
-	info, err := src.Probe(ctx)
-	if err != nil {
-		if errors.Is(err, tracer.ErrUnsupported) {
-			return info, tracer.BlockRange{}, usageErr("%v", err)
-		}
-		if errors.Is(err, evm.ErrOtherChain) {
-			return info, tracer.BlockRange{}, usageErr("%v: give --rpc endpoints of one chain", err)
-		}
-		return info, tracer.BlockRange{}, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
-	}
-	if err := r.chain.check(info.ChainID); err != nil {
-		return info, tracer.BlockRange{}, usageErr("%v", err)
-	}
-	window, err := r.window(info.Head)
+	info, err := o.identify(ctx, src, r)
 	if err != nil {
 		return info, tracer.BlockRange{}, err
 	}
+	window, err := o.windowFor(src, r, info)
+	return info, window, err
+}
+
+// identify asks the node what it is and checks it serves r's chain.
+func (o *traceOptions) identify(ctx context.Context, src *evm.Source, r *traceRequest) (evm.ChainInfo, error) {
+	info, err := src.Probe(ctx)
+	if err != nil {
+		if errors.Is(err, tracer.ErrUnsupported) {
+			return info, usageErr("%v", err)
+		}
+		if errors.Is(err, evm.ErrOtherChain) {
+			return info, usageErr("%v: give --rpc endpoints of one chain", err)
+		}
+		return info, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
+	}
+	if err := r.chain.check(info.ChainID); err != nil {
+		return info, usageErr("%v", err)
+	}
+	return info, nil
+}
+
+// windowFor resolves r's window against the node's head, refusing a block
+// scan above --max-blocks.
+func (o *traceOptions) windowFor(src *evm.Source, r *traceRequest, info evm.ChainInfo) (tracer.BlockRange, error) {
+	window, err := r.window(info.Head)
+	if err != nil {
+		return tracer.BlockRange{}, err
+	}
 	if n := src.ScanBlocks(window); n > o.maxBlocks {
-		return info, tracer.BlockRange{}, usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (roughly %s at ~20 blocks/s on a full node); "+
+		return tracer.BlockRange{}, usageErr("the window [%d,%d] needs a scan of %d blocks for native transfers (roughly %s at ~20 blocks/s on a full node); "+
 			"narrow it with --to-block, raise --max-blocks, or use a node that serves trace_filter",
 			window.From, window.To, n, (time.Duration(n/20) * time.Second).String())
 	}
-	return info, window, nil
+	return window, nil
+}
+
+// node is a dialed and identified node with the labels and the cache in
+// front of it: everything a trace needs before its window. A worker keeps
+// one across cases, so the chain is identified once, not per case.
+type node struct {
+	key    string // what it was opened with (nodeKey)
+	src    *evm.Source
+	info   evm.ChainInfo
+	reg    *labels.Registry
+	store  cache.Store
+	traced tracer.Source
+	save   func() error
+	opened time.Time
+	used   bool // a trace ran on it
+}
+
+// nodeKey is what a node depends on: two cases with the same key can share one.
+func (o *traceOptions) nodeKey(r *traceRequest) string {
+	return fmt.Sprint(o.rpcURLs, r.chain.name, r.native, o.rps, o.maxConcurrent, o.batchSize, o.maxBlocks, o.timeout,
+		o.maxResponseMB, o.labelFiles, o.noBundled, r.cache, o.cache.reorgBuffer, o.record, o.replay)
+}
+
+// openNode loads the labels, dials and identifies the node and opens the cache.
+func (o *traceOptions) openNode(ctx context.Context, r *traceRequest, stderr io.Writer) (*node, error) {
+	reg, err := loadRegistry(o.noBundled, o.labelFiles)
+	if err != nil {
+		return nil, err
+	}
+	logf := o.logger(stderr)
+	for _, c := range reg.Conflicts {
+		logf("labels: conflict: %s", c)
+	}
+	src, save, err := o.dial(ctx, r, reg)
+	if err != nil {
+		return nil, err
+	}
+	src.DecodeEvents()  // THORChain router and Tornado events -> bridge and mixer patterns
+	src.DescribeAhead() // recipients' eth_getCode in the round of the signer lookups
+	info, err := o.identify(ctx, src, r)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	n := &node{key: o.nodeKey(r), src: src, info: info, reg: reg, save: save, opened: time.Now()}
+	n.store = r.cache.open(ctx, stderr)
+	n.traced = o.cache.wrap(ctx, n.store, src, info, r.chain.name, stderr)
+	return n, nil
+}
+
+// metered is the node's Source for the next trace, counting from now: the
+// first trace's stats include identifying the chain, a later one's only
+// what it asked itself.
+func (n *node) metered() tracer.Source {
+	m, ok := n.traced.(tracer.Metered)
+	if !n.used || !ok {
+		n.used = true
+		return n.traced
+	}
+	return &since{Source: n.traced, base: m.Usage()}
+}
+
+func (n *node) close() {
+	if n.store != nil {
+		n.store.Close()
+	}
+	n.src.Close()
+}
+
+// since is a Source whose usage counts from base.
+type since struct {
+	tracer.Source
+	base tracer.Usage
+}
+
+func (s *since) Usage() tracer.Usage { return s.Source.(tracer.Metered).Usage().Sub(s.base) }
+
+func (s *since) Methods() []string {
+	if d, ok := s.Source.(tracer.Described); ok {
+		return d.Methods()
+	}
+	return nil
 }

@@ -204,35 +204,26 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	if err := o.checkNode(); err != nil {
 		return err
 	}
-	reg, err := loadRegistry(o.noBundled, o.labelFiles)
+	n, err := o.openNode(ctx, req, stderr)
 	if err != nil {
 		return err
 	}
+	defer n.close()
+	return o.traceOn(ctx, req, n, stdout, stderr)
+}
+
+// traceOn traces req on an open node and writes the outputs.
+func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, stdout, stderr io.Writer) error {
 	logf := o.logger(stderr)
-	for _, c := range reg.Conflicts {
-		logf("labels: conflict: %s", c)
-	}
-
-	src, saveRecording, err := o.dial(ctx, req, reg)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	src.DecodeEvents()  // THORChain router and Tornado events -> bridge and mixer patterns
-	src.DescribeAhead() // recipients' eth_getCode in the round of the signer lookups
-
-	info, window, err := o.probe(ctx, src, req)
+	src, info, reg, store := n.src, n.info, n.reg, n.store
+	window, err := o.windowFor(src, req, info)
 	if err != nil {
 		return err
 	}
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
 		req.chain.name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
-
-	store := req.cache.open(ctx, stderr)
-	if store != nil {
-		defer store.Close()
-	}
-	traced := o.cache.wrap(ctx, store, src, info, req.chain.name, stderr)
+	traced := n.metered()
+	saveRecording := n.save
 
 	trace, err := tracer.Walk(ctx, traced, tracer.Options{
 		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,

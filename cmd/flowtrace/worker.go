@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,9 +49,37 @@ func (q *queueOptions) open(ctx context.Context) (*queue.Queue, func(), error) {
 	return queue.New(c, prefix), func() { c.Close() }, nil
 }
 
+// submitOptions are the flags of `batch --queue` that travel with its tasks.
+type submitOptions struct {
+	priority    string
+	caseTimeout time.Duration
+	maxAttempts int
+}
+
+func (s *submitOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&s.priority, "priority", string(queue.Bulk), "with --queue: queue of the cases, interactive (taken first) or bulk")
+	f.DurationVar(&s.caseTimeout, "case-timeout", 30*time.Minute, "with --queue: a case running longer fails (and is retried)")
+	f.IntVar(&s.maxAttempts, "max-attempts", 3, "with --queue: runs of a failing case, with backoff, before it is archived as failed")
+}
+
 // runQueuedBatch enqueues the cases, then (unless --no-wait) waits for the
-// workers and collects their outputs into the batch directory.
+// workers and builds the batch's outputs from the output store.
 func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []caseRun, stdout, stderr io.Writer) error {
+	prio, err := queue.ParsePriority(o.submit.priority)
+	if err != nil {
+		return usageErr("--priority: %v", err)
+	}
+	if o.submit.maxAttempts < 1 {
+		return usageErr("--max-attempts %d: give at least 1", o.submit.maxAttempts)
+	}
+	store, err := filepath.Abs(o.trace.out)
+	if err != nil {
+		return usageErr("--out: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(store, "cases"), 0o755); err != nil {
+		return withCode(exitError, fmt.Errorf("batch: %w", err))
+	}
 	q, closeQ, err := o.queue.open(ctx)
 	if err != nil {
 		return err
@@ -67,11 +97,13 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 		payloads[r.c.ID], _ = json.Marshal(r.c) // a plain struct: cannot fail
 		order = append(order, r.c.ID)
 	}
-	added, err := q.Enqueue(ctx, id, payloads, order)
+	b := queue.Batch{ID: id, Priority: prio, Store: store, Timeout: o.submit.caseTimeout, Attempts: o.submit.maxAttempts}
+	added, err := q.Enqueue(ctx, b, order, payloads)
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	fmt.Fprintf(stderr, "batch %s: %d cases enqueued (%d already were); start workers with: flowtrace worker --queue URL\n", id, added, len(order)-added)
+	fmt.Fprintf(stderr, "batch %s: %d cases enqueued on %s (%d already were); start workers with: flowtrace worker --queue URL\n",
+		id, added, q.Name(prio), len(order)-added)
 	if o.noWait {
 		fmt.Fprintln(stdout, id)
 		return nil
@@ -79,14 +111,14 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 	progress := batch.NewProgress(stderr, len(order), 10*time.Second)
 	reported := 0
 	for {
-		st, err := q.Status(ctx, id)
+		finished, err := q.Settled(ctx, id)
 		if err != nil {
 			return withCode(exitError, err)
 		}
-		for ; reported < int(st.Finished); reported++ {
+		for ; reported < int(finished); reported++ {
 			progress.Done(false)
 		}
-		if st.Finished >= st.Total {
+		if finished >= int64(len(order)) {
 			break
 		}
 		select {
@@ -97,11 +129,7 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 		}
 	}
 	progress.Finish()
-	results, err := q.Results(ctx, id)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	rows, err := collect(o.trace.out, results)
+	rows, err := collect(ctx, q, id, store)
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -112,31 +140,23 @@ func runQueuedBatch(ctx context.Context, o *batchOptions, path string, runs []ca
 	return batchExit(ctx, rows, len(order), stderr)
 }
 
-// collect writes the workers' outputs into dir/cases/<id>/ and reads back
-// their summary rows.
-func collect(dir string, results map[string]queue.Result) ([]batch.Row, error) {
+// collect reads a batch's results and the outputs the workers wrote to
+// store/cases/<id>/ into summary rows.
+func collect(ctx context.Context, q *queue.Queue, id, store string) ([]batch.Row, error) {
+	results, err := q.Final(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	var rows []batch.Row
-	for _, id := range slices.Sorted(maps.Keys(results)) {
-		r := results[id]
-		caseDir := filepath.Join(dir, "cases", id)
-		if err := os.MkdirAll(caseDir, 0o755); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
-		for name, data := range r.Files {
-			if filepath.Base(name) != name || name == "." || name == ".." {
-				return nil, fmt.Errorf("batch: result of %s names a file %q outside its folder", id, name)
-			}
-			if err := writeFileAtomic(filepath.Join(caseDir, name), data); err != nil {
-				return nil, err
-			}
-		}
+	for _, caseID := range slices.Sorted(maps.Keys(results)) {
+		r := results[caseID]
 		if r.Status == batch.StatusFailed {
-			rows = append(rows, batch.Row{CaseID: id, Status: r.Status, Error: r.Error, Endpoints: map[string]int{}})
+			rows = append(rows, batch.Row{CaseID: caseID, Status: r.Status, Error: r.Error, DurationMS: r.DurationMS, Endpoints: map[string]int{}})
 			continue
 		}
-		row, err := batch.RowFromGraph(id, r.Status, r.Files["graph.json"])
+		row, err := rowFromDir(caseID, filepath.Join(store, "cases", caseID), r.Status)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (the output store %s must be the directory the workers write to)", err, store)
 		}
 		rows = append(rows, row)
 	}
@@ -155,12 +175,16 @@ func fileID(path string) (string, error) {
 
 // workerOptions are the flags of `flowtrace worker`.
 type workerOptions struct {
-	trace        traceOptions
-	queue        queueOptions
-	name         string
-	reclaimAfter time.Duration
-	maxAttempts  int64
-	exitIdle     bool
+	trace           traceOptions
+	queue           queueOptions
+	name            string
+	store           string
+	concurrency     int
+	retryDelay      time.Duration
+	shutdownTimeout time.Duration
+	recheck         time.Duration
+	exitIdle        bool
+	nodes           *nodePool
 }
 
 func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -169,20 +193,26 @@ func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker --queue URL [flags]",
 		Short: "Trace the cases of queued batches (run any number, on any machine)",
-		Long: "worker takes cases from the Redis queue, traces them with its own node (--rpc or ETH_RPC_URL) and\n" +
-			"flags, stores the outputs in Redis for the submitter and acknowledges each case. Cases of a worker that\n" +
-			"died are taken over after --reclaim-after; a case that fails --max-attempts times is dead-lettered.",
+		Long: "worker takes cases from the queue (asynq on Redis; interactive cases before bulk ones), traces them with\n" +
+			"its own node (--rpc or ETH_RPC_URL) and flags, writes each case's outputs to the batch's output store and\n" +
+			"records a small result in Redis. A failed case is retried with backoff, then archived with its error.\n" +
+			"A case whose worker died goes back to the queue when its lease expires (about a minute).\n" +
+			"SIGTERM or Ctrl-C stops taking cases and gives the running ones --shutdown-timeout to finish.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd.Context(), o, stderr) },
 	}
 	o.trace.register(cmd)
+	noCaseSVG(cmd, &o.trace)
 	o.queue.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.name, "name", host+"-"+strconv.Itoa(os.Getpid()), "worker name in the queue")
-	f.DurationVar(&o.reclaimAfter, "reclaim-after", 2*time.Minute, "take over a case another worker has held this long")
-	f.Int64Var(&o.maxAttempts, "max-attempts", 3, "dead-letter a case after this many failed attempts")
+	f.StringVar(&o.name, "name", host+"-"+strconv.Itoa(os.Getpid()), "worker name in the result records")
+	f.StringVar(&o.store, "store", "", "output store to write cases to (default: the batch's --out as the submitter gave it; mount the shared directory there)")
+	f.IntVar(&o.concurrency, "concurrency", 1, "cases traced at once")
+	f.DurationVar(&o.retryDelay, "retry-delay", 10*time.Second, "delay before a failed case's first retry; doubled each time, at most 10m")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running cases may finish before they go back to the queue")
+	f.DurationVar(&o.recheck, "recheck-node", time.Minute, "identify the node again (chain, head) after this long; also after a case fails on it")
 	f.BoolVar(&o.exitIdle, "exit-when-idle", false, "stop when the queue has nothing left (for jobs and tests)")
-	group(cmd, "Worker", "queue", "name", "reclaim-after", "max-attempts", "exit-when-idle")
+	group(cmd, "Worker", "queue", "name", "store", "concurrency", "retry-delay", "shutdown-timeout", "recheck-node", "exit-when-idle")
 	_ = f.MarkHidden("batch-id")
 	hideCaseFlags(cmd)
 	_ = f.MarkHidden("out")
@@ -191,77 +221,91 @@ func newWorkerCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func runWorker(ctx context.Context, o *workerOptions, stderr io.Writer) error {
+	if o.concurrency < 1 {
+		return usageErr("--concurrency %d: run at least 1", o.concurrency)
+	}
 	q, closeQ, err := o.queue.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeQ()
+	o.nodes = &nodePool{recheck: o.recheck}
+	defer o.nodes.close()
 	fmt.Fprintf(stderr, "worker %s: waiting for cases\n", o.name)
-	for ctx.Err() == nil {
-		task, err := q.Next(ctx, o.name, o.reclaimAfter, 2*time.Second)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			fmt.Fprintf(stderr, "worker %s: %v; retrying\n", o.name, err)
-			time.Sleep(time.Second)
-			continue
-		}
-		if task == nil {
-			if empty, err := q.Empty(ctx); o.exitIdle && err == nil && empty {
-				return nil
-			}
-			continue
-		}
-		if err := o.work(ctx, q, task, stderr); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(stderr, "worker %s: %v\n", o.name, err)
-		}
+	err = q.Serve(ctx, queue.WorkerConfig{
+		Name: o.name, Concurrency: o.concurrency, RetryDelay: o.retryDelay, MaxRetryDelay: 10 * time.Minute,
+		ShutdownTimeout: o.shutdownTimeout, ExitWhenIdle: o.exitIdle, IdleCheck: time.Second, Log: stderr,
+	}, func(ctx context.Context, t queue.Task, attempt int) (queue.Result, bool) {
+		return o.work(ctx, t, attempt, stderr)
+	})
+	if err != nil {
+		return withCode(exitError, err)
 	}
-	return withCode(exitInterrupted, errors.New("worker stopped; its unfinished case goes to another worker"))
+	if ctx.Err() != nil {
+		return withCode(exitInterrupted, errors.New("worker stopped; its unfinished cases went back to the queue"))
+	}
+	return nil
 }
 
-// work traces one task and completes, leaves (to retry) or dead-letters it.
-func (o *workerOptions) work(ctx context.Context, q *queue.Queue, t *queue.Task, stderr io.Writer) error {
+// work traces one case into the output store: into a temporary folder
+// beside the case's, whose files are then renamed into place, so a case
+// folder never holds a half-written file.
+func (o *workerOptions) work(ctx context.Context, t queue.Task, attempt int, stderr io.Writer) (queue.Result, bool) {
 	var c cases.Case
-	if err := json.Unmarshal(t.Payload, &c); err != nil {
-		return q.DeadLetter(ctx, t, "unreadable case: "+err.Error())
+	if err := json.Unmarshal(t.Case, &c); err != nil || !cases.ValidID(c.ID) || c.ID != t.CaseID {
+		return queue.Result{Status: batch.StatusFailed, Error: fmt.Sprintf("unreadable case %q", t.CaseID)}, true
 	}
-	dir, err := os.MkdirTemp("", "flowtrace-case-*")
+	store := cmp.Or(o.store, t.Store)
+	parent := filepath.Join(store, "cases")
+	tmp, err := os.MkdirTemp(parent, "."+c.ID+".tmp-*")
 	if err != nil {
-		return err
+		return queue.Result{Status: batch.StatusFailed, Error: fmt.Sprintf("output store: %v (give the worker --store DIR, the shared directory)", err)}, false
 	}
-	defer os.RemoveAll(dir)
-	opts := o.trace.forCase(c)
-	row := traceOneCase(ctx, caseRun{c: c, opts: opts}, dir)
+	defer os.RemoveAll(tmp)
+	row, bad := traceOneCase(ctx, caseRun{c: c, opts: o.trace.forCase(c)}, tmp, o.nodes)
 	if ctx.Err() != nil {
-		return nil // interrupted: the case stays pending and is reclaimed
+		return queue.Result{Status: batch.StatusFailed, Error: ctx.Err().Error()}, false
 	}
+	res := queue.Result{Status: row.Status, Error: row.Error, DurationMS: row.DurationMS}
 	if row.Status == batch.StatusFailed {
-		if t.Deliveries >= o.maxAttempts {
-			return q.DeadLetter(ctx, t, fmt.Sprintf("failed %d times, last: %s", t.Deliveries, row.Error))
-		}
-		fmt.Fprintf(stderr, "worker %s: case %s failed (attempt %d of %d): %s\n", o.name, c.ID, t.Deliveries, o.maxAttempts, row.Error)
-		return nil // not acknowledged: retried after --reclaim-after
+		fmt.Fprintf(stderr, "worker %s: case %s failed (attempt %d): %s\n", o.name, c.ID, attempt, oneLine(row.Error))
+		return res, bad
 	}
-	files := map[string][]byte{}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && !e.IsDir() {
-			files[e.Name()] = data
-		}
+	if err := moveInto(tmp, filepath.Join(parent, c.ID)); err != nil {
+		return queue.Result{Status: batch.StatusFailed, Error: err.Error()}, false
 	}
 	fmt.Fprintf(stderr, "worker %s: case %s %s in %d ms\n", o.name, c.ID, row.Status, row.DurationMS)
-	return q.Complete(ctx, t, queue.Result{CaseID: c.ID, Status: row.Status, Worker: o.name, Files: files})
+	return res, false
 }
+
+// moveInto renames every file of from into dir (same file system: each
+// rename is atomic).
+func moveInto(from, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output store: %w", err)
+	}
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return fmt.Errorf("output store: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if err := os.Rename(filepath.Join(from, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("output store: %w", err)
+		}
+	}
+	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func newBatchStatusCmd(stdout io.Writer) *cobra.Command {
 	o := &queueOptions{}
 	cmd := &cobra.Command{
 		Use:   "status --queue URL --batch-id ID",
-		Short: "Show the progress of a queued batch",
+		Short: "Show the progress of a queued batch (from asynq's Inspector and the batch's records)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.batch == "" {
@@ -276,9 +320,11 @@ func newBatchStatusCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			slices.Sort(st.Workers)
-			fmt.Fprintf(stdout, "batch %s: %d/%d cases finished, %d in progress, %d dead-lettered; workers holding cases: %v\n",
-				o.batch, st.Finished, st.Total, st.Pending, st.Dead, st.Workers)
+			slices.Sort(st.Holding)
+			fmt.Fprintf(stdout, "batch %s: %d/%d cases finished (%d failed); workers holding its cases: %v\n",
+				o.batch, st.Finished, st.Total, st.Failed, st.Holding)
+			fmt.Fprintf(stdout, "queue %s (all its batches): %d pending, %d active, %d to retry, %d archived\n",
+				st.Queue, st.Pending, st.Active, st.Retry, st.Archived)
 			return nil
 		},
 	}

@@ -42,10 +42,11 @@ type Row struct {
 
 // AssetAccounting is where one stolen asset went, as shares.
 type AssetAccounting struct {
-	Asset  string            `json:"asset"`
-	Symbol string            `json:"symbol"`
-	Stolen string            `json:"stolen"`
-	Shares map[string]string `json:"shares"`
+	Asset    string            `json:"asset"`
+	Symbol   string            `json:"symbol"`
+	Decimals uint8             `json:"decimals"`
+	Stolen   string            `json:"stolen"`
+	Shares   map[string]string `json:"shares"`
 }
 
 // NodeRef is an address of a case's graph.
@@ -55,6 +56,8 @@ type NodeRef struct {
 	Category string
 	Label    string
 	Terminal bool
+	Received map[string]string // asset -> base units of stolen value received
+	Deposit  string            // the exchange, when this is a deposit address forwarding to it
 }
 
 // graphDoc is the part of graph.json a summary row needs.
@@ -69,14 +72,20 @@ type graphDoc struct {
 		Labels   []struct {
 			Name string `json:"name"`
 		} `json:"labels"`
+		Received map[string]string `json:"received"`
 	} `json:"nodes"`
+	Patterns []struct {
+		Kind   string            `json:"kind"`
+		Detail map[string]string `json:"detail"`
+	} `json:"patterns"`
 	Edges   []struct{ Transfers []json.RawMessage } `json:"edges"`
 	Summary struct {
 		Assets []struct {
-			Asset  string            `json:"asset"`
-			Symbol string            `json:"symbol"`
-			Stolen string            `json:"stolen"`
-			Shares map[string]string `json:"shares"`
+			Asset    string            `json:"asset"`
+			Symbol   string            `json:"symbol"`
+			Decimals uint8             `json:"decimals"`
+			Stolen   string            `json:"stolen"`
+			Shares   map[string]string `json:"shares"`
 		} `json:"assets"`
 	} `json:"summary"`
 	Stats struct {
@@ -103,8 +112,15 @@ func RowFromGraph(caseID, status string, graphJSON []byte) (Row, error) {
 	for _, e := range g.Edges {
 		r.Transfers += len(e.Transfers)
 	}
+	deposits := map[string]string{}
+	for _, p := range g.Patterns {
+		if a := p.Detail["deposit_address"]; p.Kind == "exchange_deposit" && a != "" {
+			deposits[a] = p.Detail["exchange"]
+		}
+	}
 	for _, n := range g.Nodes {
-		ref := NodeRef{Chain: n.Chain, Address: n.Address, Category: n.Category, Terminal: n.Stop == "terminal"}
+		ref := NodeRef{Chain: n.Chain, Address: n.Address, Category: n.Category, Terminal: n.Stop == "terminal",
+			Received: n.Received, Deposit: deposits[n.Address]}
 		if len(n.Labels) > 0 {
 			ref.Label = n.Labels[0].Name
 		}
@@ -114,7 +130,7 @@ func RowFromGraph(caseID, status string, graphJSON []byte) (Row, error) {
 		r.Nodes = append(r.Nodes, ref)
 	}
 	for _, a := range g.Summary.Assets {
-		r.Accounting = append(r.Accounting, AssetAccounting{Asset: a.Asset, Symbol: a.Symbol, Stolen: a.Stolen, Shares: a.Shares})
+		r.Accounting = append(r.Accounting, AssetAccounting{Asset: a.Asset, Symbol: a.Symbol, Decimals: a.Decimals, Stolen: a.Stolen, Shares: a.Shares})
 	}
 	return r, nil
 }

@@ -220,6 +220,9 @@ type rawCase struct {
 // idPattern keeps case ids safe as directory names.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
+// ValidID reports whether id is a case id: a safe folder name.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
 func (r rawCase) check(line int) (Case, error) {
 	c := Case{Line: line, ID: r.ID, Chain: strings.ToLower(r.Chain), MinValue: r.MinValue, Labels: r.Labels}
 	switch {

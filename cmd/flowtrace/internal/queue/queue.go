@@ -1,13 +1,14 @@
-// Package queue distributes batch cases over Redis: a submitter enqueues
-// cases on a Redis Stream, workers on any number of machines consume them
-// through one consumer group, store each result in a hash the submitter
-// reads back, and acknowledge the case. A case left pending by a worker that
-// died is reclaimed by another after a timeout; a case delivered too many
-// times goes to a dead-letter list with a failed result.
+// Package queue runs the cases of batches as asynq tasks in Redis: one task
+// per case, its id "<batch>/<case>", so a second submit of the same batch
+// adds nothing. asynq owns delivery: retries with backoff, the per-case
+// timeout, recovery of a case whose worker died (once its lease expires),
+// archiving of a case that failed for good, priority queues and graceful
+// shutdown. This package adds the books a batch needs beside the engine:
+// which cases were submitted and one small result record per case (status,
+// error, worker), written once per case id. Case outputs are files in the
+// batch's output store, never in Redis.
 //
-// Results are keyed by case id, so a case run twice (a worker died between
-// storing its result and acknowledging it) still appears once.
-// The package knows nothing about tracing: a case is an opaque payload.
+// It knows nothing about tracing: a case is an opaque JSON payload.
 package queue
 
 import (
@@ -15,210 +16,170 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	goredis "github.com/redis/go-redis/v9"
 )
 
+// TaskType is the asynq type of a case task.
+const TaskType = "flowtrace:case"
+
+// Priority names a queue: interactive cases are taken before bulk ones.
+type Priority string
+
+// The queues, highest priority first.
+const (
+	Interactive Priority = "interactive"
+	Bulk        Priority = "bulk"
+)
+
+// Priorities lists the queues, highest first.
+var Priorities = []Priority{Interactive, Bulk}
+
+// ParsePriority checks a queue name given by a user.
+func ParsePriority(s string) (Priority, error) {
+	for _, p := range Priorities {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("queue: priority %q: want interactive or bulk", s)
+}
+
 // Queue is a namespace of batches in one Redis.
 type Queue struct {
-	c  *goredis.Client
-	ns string
+	rc     *goredis.Client
+	ns     string
+	client *asynq.Client
+	insp   *asynq.Inspector
 }
 
-const group = "workers"
+// New uses rc under the namespace ns (e.g. "flowtrace:"): the asynq queues
+// are named ns+"interactive" and ns+"bulk", the books are keys under ns.
+// rc stays the caller's to close.
+func New(rc *goredis.Client, ns string) *Queue {
+	return &Queue{rc: rc, ns: ns, client: asynq.NewClientFromRedisClient(rc), insp: asynq.NewInspectorFromRedisClient(rc)}
+}
 
-// New uses c under the key namespace ns (e.g. "flowtrace:").
-func New(c *goredis.Client, ns string) *Queue { return &Queue{c: c, ns: ns} }
+// Name is the asynq queue of a priority, as asynq's CLI and web UI show it.
+func (q *Queue) Name(p Priority) string { return q.ns + string(p) }
 
-func (q *Queue) stream() string              { return q.ns + "queue:cases" }
-func (q *Queue) results(batch string) string { return q.ns + "queue:results:" + batch }
-func (q *Queue) meta(batch string) string    { return q.ns + "queue:batch:" + batch }
-func (q *Queue) dead(batch string) string    { return q.ns + "queue:dead:" + batch }
+func (q *Queue) meta(batch string) string    { return q.ns + "batch:" + batch }
+func (q *Queue) cases(batch string) string   { return q.ns + "batch:" + batch + ":cases" }
+func (q *Queue) results(batch string) string { return q.ns + "batch:" + batch + ":results" }
 
-// Task is one case as a worker receives it.
+// TaskID is the asynq task id of a case.
+func TaskID(batch, caseID string) string { return batch + "/" + caseID }
+
+// Batch is what a submitter says about a batch.
+type Batch struct {
+	ID       string
+	Priority Priority
+	Store    string        // the output store: where workers write case outputs
+	Timeout  time.Duration // per case
+	Attempts int           // runs of a failing case before it is archived
+}
+
+// Task is a case as a worker receives it.
 type Task struct {
-	MessageID  string
-	Batch      string
-	CaseID     string
-	Payload    []byte
-	Deliveries int64 // how many times it was handed out, this time included
+	Batch  string          `json:"batch"`
+	CaseID string          `json:"case_id"`
+	Store  string          `json:"store"`
+	Case   json.RawMessage `json:"case"`
 }
 
-// Result is what a worker stores for a case.
+// Result is the small record kept per case.
 type Result struct {
-	CaseID string            `json:"case_id"`
-	Status string            `json:"status"`
-	Error  string            `json:"error,omitempty"`
-	Worker string            `json:"worker"`
-	Files  map[string][]byte `json:"files,omitempty"` // output file name -> content
+	Status     string `json:"status"`
+	Error      string `json:"error,omitempty"`
+	Worker     string `json:"worker"`
+	Attempt    int    `json:"attempt"` // 1 for the first run
+	DurationMS int64  `json:"duration_ms"`
 }
 
-// Enqueue adds a batch's cases (case id -> payload), once: cases already
-// enqueued for this batch are not added again, so re-running the submitter
-// resumes instead of duplicating. It returns how many were added.
-func (q *Queue) Enqueue(ctx context.Context, batch string, cases map[string][]byte, order []string) (int, error) {
-	if err := q.ensureGroup(ctx); err != nil {
-		return 0, err
+// enqueueChunk is how many cases are looked up in one round trip.
+const enqueueChunk = 500
+
+// Enqueue submits a batch's cases (id -> JSON payload) in order, once:
+// cases submitted by an earlier run are not added again, so re-running the
+// submitter resumes. It returns how many were added.
+func (q *Queue) Enqueue(ctx context.Context, b Batch, order []string, payloads map[string][]byte) (int, error) {
+	if b.Priority == "" {
+		b.Priority = Bulk
+	}
+	if err := q.rc.HSet(ctx, q.meta(b.ID), "queue", q.Name(b.Priority), "store", b.Store).Err(); err != nil {
+		return 0, fmt.Errorf("queue: enqueue %s: %w", b.ID, err)
+	}
+	opts := []asynq.Option{asynq.Queue(q.Name(b.Priority)), asynq.MaxRetry(max(b.Attempts-1, 0))}
+	if b.Timeout > 0 {
+		opts = append(opts, asynq.Timeout(b.Timeout))
 	}
 	added := 0
-	for _, id := range order {
-		ok, err := q.c.HSetNX(ctx, q.meta(batch), "case:"+id, "queued").Result()
+	for start := 0; start < len(order); start += enqueueChunk {
+		ids := order[start:min(start+enqueueChunk, len(order))]
+		known, err := q.rc.HMGet(ctx, q.cases(b.ID), ids...).Result()
 		if err != nil {
-			return added, fmt.Errorf("queue: enqueue %s: %w", id, err)
+			return added, fmt.Errorf("queue: enqueue %s: %w", b.ID, err)
 		}
-		if !ok {
-			continue // enqueued by an earlier run
+		var fresh []any
+		for i, id := range ids {
+			if known[i] != nil {
+				continue // submitted by an earlier run
+			}
+			payload, err := json.Marshal(Task{Batch: b.ID, CaseID: id, Store: b.Store, Case: payloads[id]})
+			if err != nil {
+				return added, fmt.Errorf("queue: enqueue %s: %w", id, err)
+			}
+			t := asynq.NewTask(TaskType, payload, append(opts, asynq.TaskID(TaskID(b.ID, id)))...)
+			_, err = q.client.EnqueueContext(ctx, t)
+			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				return added, fmt.Errorf("queue: enqueue %s: %w", id, err)
+			}
+			if err == nil {
+				added++
+			}
+			fresh = append(fresh, id, "1")
 		}
-		err = q.c.XAdd(ctx, &goredis.XAddArgs{Stream: q.stream(), Values: map[string]any{
-			"batch": batch, "case": id, "payload": cases[id],
-		}}).Err()
-		if err != nil {
-			q.c.HDel(ctx, q.meta(batch), "case:"+id)
-			return added, fmt.Errorf("queue: enqueue %s: %w", id, err)
+		if len(fresh) > 0 {
+			if err := q.rc.HSet(ctx, q.cases(b.ID), fresh...).Err(); err != nil {
+				return added, fmt.Errorf("queue: enqueue %s: %w", b.ID, err)
+			}
 		}
-		if err := q.c.HIncrBy(ctx, q.meta(batch), "total", 1).Err(); err != nil {
-			return added, fmt.Errorf("queue: enqueue %s: %w", id, err)
-		}
-		added++
 	}
 	return added, nil
 }
 
-func (q *Queue) ensureGroup(ctx context.Context) error {
-	err := q.c.XGroupCreateMkStream(ctx, q.stream(), group, "0").Err()
-	if err != nil && !isBusyGroup(err) {
-		return fmt.Errorf("queue: create consumer group: %w", err)
-	}
-	return nil
-}
-
-func isBusyGroup(err error) bool {
-	var re goredis.Error
-	return errors.As(err, &re) && len(re.Error()) >= 9 && re.Error()[:9] == "BUSYGROUP"
-}
-
-// Next hands the worker a case: first one left pending longer than
-// reclaimAfter by another worker, else a new one, waiting up to block.
-// It returns nil when there is none.
-func (q *Queue) Next(ctx context.Context, worker string, reclaimAfter, block time.Duration) (*Task, error) {
-	if err := q.ensureGroup(ctx); err != nil {
-		return nil, err
-	}
-	msgs, _, err := q.c.XAutoClaim(ctx, &goredis.XAutoClaimArgs{
-		Stream: q.stream(), Group: group, Consumer: worker, MinIdle: reclaimAfter, Start: "0-0", Count: 1,
-	}).Result()
-	if err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, fmt.Errorf("queue: reclaim: %w", err)
-	}
-	if len(msgs) == 0 {
-		streams, err := q.c.XReadGroup(ctx, &goredis.XReadGroupArgs{
-			Group: group, Consumer: worker, Streams: []string{q.stream(), ">"}, Count: 1, Block: block,
-		}).Result()
-		if errors.Is(err, goredis.Nil) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("queue: read: %w", err)
-		}
-		for _, s := range streams {
-			msgs = append(msgs, s.Messages...)
-		}
-	}
-	if len(msgs) == 0 {
-		return nil, nil
-	}
-	return q.task(ctx, msgs[0])
-}
-
-func (q *Queue) task(ctx context.Context, m goredis.XMessage) (*Task, error) {
-	t := &Task{MessageID: m.ID}
-	t.Batch, _ = m.Values["batch"].(string)
-	t.CaseID, _ = m.Values["case"].(string)
-	p, _ := m.Values["payload"].(string)
-	t.Payload = []byte(p)
-	pend, err := q.c.XPendingExt(ctx, &goredis.XPendingExtArgs{Stream: q.stream(), Group: group, Start: m.ID, End: m.ID, Count: 1}).Result()
+// Record stores a case's result, once: it reports false when the case
+// already had one (a second run of a finished case changes nothing).
+func (q *Queue) Record(ctx context.Context, batch, caseID string, r Result) (bool, error) {
+	data, err := json.Marshal(r)
 	if err != nil {
-		return nil, fmt.Errorf("queue: pending %s: %w", m.ID, err)
+		return false, err
 	}
-	if len(pend) == 1 {
-		t.Deliveries = pend[0].RetryCount
-	}
-	return t, nil
-}
-
-// Complete stores the task's result and acknowledges it.
-func (q *Queue) Complete(ctx context.Context, t *Task, r Result) error {
-	b, err := json.Marshal(r)
+	ok, err := q.rc.HSetNX(ctx, q.results(batch), caseID, data).Result()
 	if err != nil {
-		return err
+		return false, fmt.Errorf("queue: record %s: %w", caseID, err)
 	}
-	if err := q.c.HSet(ctx, q.results(t.Batch), t.CaseID, b).Err(); err != nil {
-		return fmt.Errorf("queue: store result of %s: %w", t.CaseID, err)
-	}
-	return q.ack(ctx, t)
+	return ok, nil
 }
 
-// DeadLetter gives up on a task delivered too many times: it is listed in
-// the dead-letter list and its failed result stored.
-func (q *Queue) DeadLetter(ctx context.Context, t *Task, why string) error {
-	if err := q.c.LPush(ctx, q.dead(t.Batch), t.CaseID).Err(); err != nil {
-		return fmt.Errorf("queue: dead-letter %s: %w", t.CaseID, err)
-	}
-	return q.Complete(ctx, t, Result{CaseID: t.CaseID, Status: "failed", Error: why})
-}
-
-func (q *Queue) ack(ctx context.Context, t *Task) error {
-	if err := q.c.XAck(ctx, q.stream(), group, t.MessageID).Err(); err != nil {
-		return fmt.Errorf("queue: ack %s: %w", t.CaseID, err)
-	}
-	return q.c.XDel(ctx, q.stream(), t.MessageID).Err()
-}
-
-// Empty reports whether no case of any batch is waiting or in progress
-// (finished cases are deleted from the stream).
-func (q *Queue) Empty(ctx context.Context) (bool, error) {
-	n, err := q.c.XLen(ctx, q.stream()).Result()
+// Recorded reports whether a case has its result.
+func (q *Queue) Recorded(ctx context.Context, batch, caseID string) (bool, error) {
+	ok, err := q.rc.HExists(ctx, q.results(batch), caseID).Result()
 	if err != nil {
-		return false, fmt.Errorf("queue: %w", err)
+		return false, fmt.Errorf("queue: result of %s: %w", caseID, err)
 	}
-	return n == 0, nil
+	return ok, nil
 }
 
-// Status is a batch's progress.
-type Status struct {
-	Total, Finished, Pending, Dead int64
-	Workers                        []string
-}
-
-// Status reports a batch's progress.
-func (q *Queue) Status(ctx context.Context, batch string) (Status, error) {
-	var s Status
-	total, err := q.c.HGet(ctx, q.meta(batch), "total").Int64()
-	if err != nil && !errors.Is(err, goredis.Nil) {
-		return s, fmt.Errorf("queue: status: %w", err)
-	}
-	s.Total = total
-	if s.Finished, err = q.c.HLen(ctx, q.results(batch)).Result(); err != nil {
-		return s, fmt.Errorf("queue: status: %w", err)
-	}
-	if s.Dead, err = q.c.LLen(ctx, q.dead(batch)).Result(); err != nil {
-		return s, fmt.Errorf("queue: status: %w", err)
-	}
-	if p, err := q.c.XPending(ctx, q.stream(), group).Result(); err == nil {
-		s.Pending = p.Count
-		for w := range p.Consumers {
-			s.Workers = append(s.Workers, w)
-		}
-	}
-	return s, nil
-}
-
-// Results reads every stored result of a batch.
+// Results reads every result of a batch.
 func (q *Queue) Results(ctx context.Context, batch string) (map[string]Result, error) {
-	raw, err := q.c.HGetAll(ctx, q.results(batch)).Result()
+	raw, err := q.rc.HGetAll(ctx, q.results(batch)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("queue: results: %w", err)
+		return nil, fmt.Errorf("queue: results of %s: %w", batch, err)
 	}
 	out := make(map[string]Result, len(raw))
 	for id, v := range raw {
@@ -229,4 +190,219 @@ func (q *Queue) Results(ctx context.Context, batch string) (map[string]Result, e
 		out[id] = r
 	}
 	return out, nil
+}
+
+// Progress counts a batch's cases: submitted and finished.
+func (q *Queue) Progress(ctx context.Context, batch string) (total, finished int64, err error) {
+	if total, err = q.rc.HLen(ctx, q.cases(batch)).Result(); err != nil {
+		return 0, 0, fmt.Errorf("queue: progress of %s: %w", batch, err)
+	}
+	if finished, err = q.rc.HLen(ctx, q.results(batch)).Result(); err != nil {
+		return 0, 0, fmt.Errorf("queue: progress of %s: %w", batch, err)
+	}
+	return total, finished, nil
+}
+
+// Final reads a batch's results, with the cases asynq archived itself (their
+// workers kept dying: no result was recorded) as failed with asynq's error.
+func (q *Queue) Final(ctx context.Context, batch string) (map[string]Result, error) {
+	results, err := q.Results(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	dead, err := q.Archived(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	for id, why := range dead {
+		if _, ok := results[id]; !ok {
+			results[id] = Result{Status: "failed", Error: "archived by the queue: " + why}
+		}
+	}
+	return results, nil
+}
+
+// Settled counts a batch's cases that will not run again: those with a
+// result, and those asynq archived without one.
+func (q *Queue) Settled(ctx context.Context, batch string) (int64, error) {
+	total, finished, err := q.Progress(ctx, batch)
+	if err != nil || finished >= total {
+		return finished, err
+	}
+	name, err := q.rc.HGet(ctx, q.meta(batch), "queue").Result()
+	if err != nil {
+		return 0, fmt.Errorf("queue: progress of %s: %w", batch, err)
+	}
+	info, err := q.queueInfo(name)
+	if err != nil || info == nil || info.Archived == 0 {
+		return finished, err
+	}
+	final, err := q.Final(ctx, batch)
+	return int64(len(final)), err
+}
+
+// Status is a batch's progress with what asynq's Inspector says of its queue.
+type Status struct {
+	Queue           string
+	Total, Finished int64
+	Failed          int64
+	// The batch's queue as a whole (every batch in it): asynq's counts.
+	Pending, Active, Retry, Archived int
+	// Holding lists the workers running a case of this batch, as
+	// "host:pid case".
+	Holding []string
+}
+
+// Status reports a batch's progress: its books, its queue's counts and the
+// workers that hold its cases (asynq.Inspector).
+func (q *Queue) Status(ctx context.Context, batch string) (Status, error) {
+	var s Status
+	var err error
+	if s.Total, s.Finished, err = q.Progress(ctx, batch); err != nil {
+		return s, err
+	}
+	if s.Total == 0 {
+		return s, fmt.Errorf("queue: no batch %q here: check --batch-id and --queue", batch)
+	}
+	s.Queue, err = q.rc.HGet(ctx, q.meta(batch), "queue").Result()
+	if err != nil {
+		return s, fmt.Errorf("queue: status of %s: %w", batch, err)
+	}
+	results, err := q.Results(ctx, batch)
+	if err != nil {
+		return s, err
+	}
+	for _, r := range results {
+		if r.Status == "failed" {
+			s.Failed++
+		}
+	}
+	info, err := q.queueInfo(s.Queue)
+	if err != nil {
+		return s, err
+	}
+	if info != nil {
+		s.Pending, s.Active, s.Retry, s.Archived = info.Pending, info.Active, info.Retry, info.Archived
+	}
+	servers, err := q.insp.Servers()
+	if err != nil {
+		return s, fmt.Errorf("queue: inspect servers: %w", err)
+	}
+	for _, srv := range servers {
+		for _, w := range srv.ActiveWorkers {
+			if c, ok := strings.CutPrefix(w.TaskID, batch+"/"); ok && w.Queue == s.Queue {
+				s.Holding = append(s.Holding, fmt.Sprintf("%s:%d %s", srv.Host, srv.PID, c))
+			}
+		}
+	}
+	return s, nil
+}
+
+// Active lists the cases of a batch that a worker holds now (asynq's active
+// list, which a case enters the moment a worker takes it).
+func (q *Queue) Active(ctx context.Context, batch string) ([]string, error) {
+	name, err := q.rc.HGet(ctx, q.meta(batch), "queue").Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: active cases of %s: %w", batch, err)
+	}
+	tasks, err := q.insp.ListActiveTasks(name, asynq.PageSize(1000))
+	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, fmt.Errorf("queue: active cases of %s: %w", batch, err)
+	}
+	var ids []string
+	for _, t := range tasks {
+		if c, ok := strings.CutPrefix(t.ID, batch+"/"); ok {
+			ids = append(ids, c)
+		}
+	}
+	return ids, nil
+}
+
+// Idle reports whether no queue of the namespace has a case waiting, held
+// or due for a retry.
+func (q *Queue) Idle(ctx context.Context) (bool, error) {
+	for _, p := range Priorities {
+		info, err := q.queueInfo(q.Name(p))
+		if err != nil {
+			return false, err
+		}
+		if info != nil && info.Pending+info.Active+info.Scheduled+info.Retry+info.Aggregating > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// queueInfo is asynq's view of a queue, nil when it has never had a task.
+func (q *Queue) queueInfo(name string) (*asynq.QueueInfo, error) {
+	names, err := q.insp.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("queue: inspect: %w", err)
+	}
+	if !slices.Contains(names, name) {
+		return nil, nil
+	}
+	info, err := q.insp.GetQueueInfo(name)
+	if err != nil {
+		return nil, fmt.Errorf("queue: inspect %s: %w", name, err)
+	}
+	return info, nil
+}
+
+// Archived lists the batch's archived cases with the error of their last run.
+func (q *Queue) Archived(ctx context.Context, batch string) (map[string]string, error) {
+	name, err := q.rc.HGet(ctx, q.meta(batch), "queue").Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: archived cases of %s: %w", batch, err)
+	}
+	out := map[string]string{}
+	for page := 1; ; page++ {
+		tasks, err := q.insp.ListArchivedTasks(name, asynq.PageSize(1000), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queue: archived cases of %s: %w", batch, err)
+		}
+		for _, t := range tasks {
+			if c, ok := strings.CutPrefix(t.ID, batch+"/"); ok {
+				out[c] = t.LastErr
+			}
+		}
+		if len(tasks) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// Drop deletes the namespace's queues, every task and counter in them,
+// and the books (tests, and starting over).
+func (q *Queue) Drop(ctx context.Context) error {
+	for _, p := range Priorities {
+		if err := q.insp.DeleteQueue(q.Name(p), true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return fmt.Errorf("queue: drop %s: %w", q.Name(p), err)
+		}
+		// asynq keeps its daily counters after DeleteQueue.
+		if err := q.deleteMatching(ctx, "asynq:{"+q.Name(p)+"}:*"); err != nil {
+			return err
+		}
+	}
+	return q.deleteMatching(ctx, q.ns+"batch:*")
+}
+
+func (q *Queue) deleteMatching(ctx context.Context, pattern string) error {
+	iter := q.rc.Scan(ctx, 0, pattern, 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("queue: drop %s: %w", pattern, err)
+	}
+	if len(keys) > 0 {
+		if err := q.rc.Del(ctx, keys...).Err(); err != nil {
+			return fmt.Errorf("queue: drop %s: %w", pattern, err)
+		}
+	}
+	return nil
 }
