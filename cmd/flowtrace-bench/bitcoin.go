@@ -25,19 +25,9 @@ const (
 )
 
 func runBTCScanBench(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	t := &Table{Started: time.Now()}
-	if err := btcScanRow(ctx, t, o.btcScan, time.Duration(o.latencyMS)*time.Millisecond, stderr); err != nil {
-		fmt.Fprintln(stderr, "flowtrace-bench:", err)
-		return 1
-	}
-	t.Elapsed = time.Since(t.Started)
-	t.Load, _ = os.ReadFile("/proc/loadavg")
-	t.print(stdout)
-	if err := t.save(o.out); err != nil {
-		fmt.Fprintln(stderr, "flowtrace-bench:", err)
-		return 1
-	}
-	return 0
+	return runRows(o, stdout, stderr, func(t *Table) error {
+		return btcScanRow(ctx, t, o.btcScan, time.Duration(o.latencyMS)*time.Millisecond, stderr)
+	})
 }
 
 func btcScanRow(ctx context.Context, t *Table, blocks int, lat time.Duration, log io.Writer) error {

@@ -61,13 +61,20 @@ func runBatchBench(ctx context.Context, o options, stdout, stderr io.Writer) int
 		}
 		b.workers = append(b.workers, n)
 	}
+	return runRows(o, stdout, stderr, func(t *Table) error {
+		if err := b.run(ctx, t, stderr); err != nil {
+			return err
+		}
+		// The cost of one case beside the batch: a warm re-run against a cold one.
+		return cacheRows(ctx, t, o, 50*time.Millisecond)
+	})
+}
+
+// runRows measures only the rows fill adds, prints the table and saves it
+// to o.out (when set).
+func runRows(o options, stdout, stderr io.Writer, fill func(t *Table) error) int {
 	t := &Table{Started: time.Now()}
-	if err := b.run(ctx, t, stderr); err != nil {
-		fmt.Fprintln(stderr, "flowtrace-bench:", err)
-		return 1
-	}
-	// The cost of one case beside the batch: a warm re-run against a cold one.
-	if err := cacheRows(ctx, t, o, 50*time.Millisecond); err != nil {
+	if err := fill(t); err != nil {
 		fmt.Fprintln(stderr, "flowtrace-bench:", err)
 		return 1
 	}
@@ -135,19 +142,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if o.providers {
-		t := &Table{Started: time.Now()}
-		if err := latencyProviders(ctx, t, o, time.Duration(o.latencyMS)*time.Millisecond); err != nil {
-			fmt.Fprintln(stderr, "flowtrace-bench:", err)
-			return 1
-		}
-		t.Elapsed = time.Since(t.Started)
-		t.Load, _ = os.ReadFile("/proc/loadavg")
-		t.print(stdout)
-		if err := t.save(o.out); err != nil {
-			fmt.Fprintln(stderr, "flowtrace-bench:", err)
-			return 1
-		}
-		return 0
+		return runRows(o, stdout, stderr, func(t *Table) error {
+			return latencyProviders(ctx, t, o, time.Duration(o.latencyMS)*time.Millisecond)
+		})
 	}
 	if o.child != "" {
 		if err := runChild(ctx, o.child, fs.Args(), stdout); err != nil {
