@@ -1,0 +1,625 @@
+// The page of `flowtrace serve`: a view of a case folder's graph.json.
+// Everything that comes from the trace (labels, symbols, addresses) is put
+// in the page with textContent or drawn on the canvas, never parsed as HTML.
+import cytoscape from 'cytoscape';
+
+const token = document.querySelector('meta[name="flowtrace-token"]').content;
+const $ = (id) => document.getElementById(id);
+
+// Node looks per category, as in graph.dot's legend (graph/dot.go).
+const STYLES = {
+  seed: ['octagon', '#e74c3c', '#ffffff'],
+  eoa: ['ellipse', '#dfe6e9', '#000000'],
+  contract: ['rectangle', '#b2bec3', '#000000'],
+  exchange: ['pentagon', '#27ae60', '#ffffff'],
+  bridge: ['tag', '#2980b9', '#ffffff'],
+  mixer: ['octagon', '#8e44ad', '#ffffff'],
+  dex: ['barrel', '#f39c12', '#000000'],
+  sanctioned: ['octagon', '#000000', '#ffffff'],
+  other: ['round-rectangle', '#ecf0f1', '#000000'],
+  cross_chain: ['tag', '#d6eaf8', '#000000'],
+  group: ['round-rectangle', '#f5f6fa', '#000000'],
+};
+const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
+
+const state = { cfg: null, caseId: '', doc: null, userLabels: [], cy: null, model: null, expanded: new Set(), selected: '' };
+
+// el builds an element whose text is set with textContent.
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function link(url, text) {
+  if (!url) return el('span', text, 'mono');
+  const a = el('a', text, 'mono');
+  a.href = url;
+  a.target = '_blank';
+  a.rel = 'noopener noreferrer';
+  return a;
+}
+
+function explorer(chain, kind, value) {
+  const ex = state.cfg && state.cfg.explorers && state.cfg.explorers[chain];
+  if (!ex || !ex[kind]) return '';
+  const url = ex[kind].replace('{' + kind + '}', encodeURIComponent(value));
+  return /^https?:\/\//.test(url) ? url : '';
+}
+
+function short(a) {
+  return a.length > 14 ? a.slice(0, 8) + '…' + a.slice(-4) : a;
+}
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: 'POST', body: JSON.stringify(body), credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-Flowtrace-Token': token },
+  };
+  const r = await fetch(path, init);
+  const data = await r.json();
+  if (!r.ok) throw new Error(data.error || r.statusText);
+  return data;
+}
+
+// Asset metadata: symbol and decimals from the summary and the edges.
+function assetInfo(doc) {
+  const info = new Map();
+  for (const a of doc.summary.assets || []) info.set(a.asset, { symbol: a.symbol || short(a.asset), decimals: a.decimals });
+  for (const e of doc.edges) if (!info.has(e.asset)) info.set(e.asset, { symbol: e.symbol || short(e.asset), decimals: e.asset === 'native' ? 18 : 0 });
+  return info;
+}
+
+function units(amount, decimals) {
+  const v = BigInt(amount || '0');
+  const d = BigInt(10) ** BigInt(decimals || 0);
+  return Number(v / d) + Number(v % d) / Number(d);
+}
+
+function fmtAmount(amount, asset) {
+  const a = state.model.assets.get(asset) || { symbol: short(asset), decimals: 0 };
+  const n = units(amount, a.decimals);
+  return n.toLocaleString('en-US', { maximumFractionDigits: n < 1 ? 6 : 2 }) + ' ' + a.symbol;
+}
+
+// buildModel indexes graph.json and finds the fan-outs to collapse: a
+// payer's plain leaves (no outflow, no labels, paid by it only), as graph.dot does.
+function buildModel(doc) {
+  const nodes = new Map();
+  doc.nodes.forEach((n) => nodes.set(n.address, n));
+  const out = new Map(); const inc = new Map();
+  doc.edges.forEach((e, i) => {
+    e.id = 'e' + i;
+    if (!out.has(e.from)) out.set(e.from, []);
+    if (!inc.has(e.to)) inc.set(e.to, []);
+    out.get(e.from).push(e); inc.get(e.to).push(e);
+  });
+  // Fan-outs: the recipients of a detected fan-out paid by its payer only
+  // (no labels, not a seed), and wide runs of plain leaves as graph.dot folds them.
+  const groups = new Map(); const groupOf = new Map();
+  const plain = (t, payer) => {
+    const n = nodes.get(t);
+    return n && t !== payer && !groupOf.has(t) && n.labels.length === 0 && n.category !== 'seed' &&
+      (inc.get(t) || []).every((e) => e.from === payer);
+  };
+  const addGroup = (payer, members) => {
+    if (members.length < MIN_FAN_OUT) return;
+    const id = 'group:' + payer;
+    if (groups.has(id)) return;
+    const targets = new Set();
+    members.forEach((m) => (out.get(m) || []).forEach((e) => { if (!members.includes(e.to)) targets.add(e.to); }));
+    groups.set(id, { id, payer, members, targets: [...targets] });
+    members.forEach((t) => groupOf.set(t, id));
+  };
+  for (const p of doc.patterns || []) {
+    if (p.kind !== 'fan_out') continue;
+    let payer = ''; let best = 0;
+    for (const a of p.addresses) {
+      const paid = (out.get(a) || []).filter((e) => p.addresses.includes(e.to)).length;
+      if (paid > best) { best = paid; payer = a; }
+    }
+    if (payer) addGroup(payer, [...new Set((out.get(payer) || []).map((e) => e.to))].filter((t) => p.addresses.includes(t) && plain(t, payer)));
+  }
+  for (const [addr, edges] of out) {
+    addGroup(addr, [...new Set(edges.map((e) => e.to))].filter((t) => plain(t, addr) && !out.has(t)).length > 12
+      ? [...new Set(edges.map((e) => e.to))].filter((t) => plain(t, addr) && !out.has(t)) : []);
+  }
+  const patternsOf = new Map();
+  (doc.patterns || []).forEach((p) => p.addresses.forEach((a) => {
+    if (!patternsOf.has(a)) patternsOf.set(a, []);
+    patternsOf.get(a).push(p);
+  }));
+  const txIndex = new Map();
+  doc.edges.forEach((e) => e.transfers.forEach((t) => {
+    if (!txIndex.has(t.tx_hash.toLowerCase())) txIndex.set(t.tx_hash.toLowerCase(), []);
+    txIndex.get(t.tx_hash.toLowerCase()).push(e);
+  }));
+  return { nodes, out, inc, groups, groupOf, patternsOf, txIndex, assets: assetInfo(doc) };
+}
+
+// filters returns the predicate of visible edges and the pattern filter.
+function filters() {
+  const asset = $('f-asset').value;
+  const min = parseFloat($('f-min').value) || 0;
+  const from = $('f-from').value === '' ? -Infinity : Number($('f-from').value);
+  const to = $('f-to').value === '' ? Infinity : Number($('f-to').value);
+  const pattern = $('f-pattern').value;
+  const m = state.model;
+  const edge = (e) => {
+    if (asset && e.asset !== asset) return false;
+    const a = m.assets.get(e.asset);
+    if (min > 0 && units(e.tainted || e.amount, a ? a.decimals : 0) < min) return false;
+    return e.transfers.some((t) => t.block_number >= from && t.block_number <= to);
+  };
+  let inPattern = null;
+  if (pattern) {
+    inPattern = new Set();
+    (state.doc.patterns || []).filter((p) => p.kind === pattern).forEach((p) => p.addresses.forEach((a) => inPattern.add(a)));
+  }
+  return { edge, inPattern };
+}
+
+// visibleSets decides what is shown: filtered edges, their ends and the
+// seeds; a collapsed fan-out's members shown as one group node.
+function visibleSets() {
+  const { edge, inPattern } = filters();
+  const m = state.model;
+  const nodes = new Set(); const edges = new Set();
+  for (const e of state.doc.edges) {
+    if (!edge(e)) continue;
+    if (inPattern && !(inPattern.has(e.from) && inPattern.has(e.to))) continue;
+    edges.add(e.id); nodes.add(e.from); nodes.add(e.to);
+  }
+  for (const s of state.doc.seeds || []) if (m.nodes.has(s)) nodes.add(s);
+  const groups = new Set();
+  for (const [id, g] of m.groups) {
+    if (state.expanded.has(id)) continue;
+    const shown = g.members.filter((a) => nodes.has(a));
+    if (shown.length < 2) continue;
+    groups.add(id);
+    shown.forEach((a) => nodes.delete(a));
+  }
+  return { nodes, edges, groups };
+}
+
+// layout places nodes left to right by hop depth; within a layer by the
+// mean position of their payers (one barycentre pass), 40px apart.
+function layout(vis) {
+  const m = state.model;
+  const depthOf = (id) => {
+    if (id.startsWith('group:')) return m.nodes.get(m.groups.get(id).payer).depth + 1;
+    return m.nodes.get(id).depth;
+  };
+  const layers = new Map();
+  const ids = [...vis.nodes, ...vis.groups];
+  ids.forEach((id) => {
+    const d = depthOf(id);
+    if (!layers.has(d)) layers.set(d, []);
+    layers.get(d).push(id);
+  });
+  const pos = new Map();
+  const parentsOf = (id) => {
+    if (id.startsWith('group:')) return [m.groups.get(id).payer];
+    return (m.inc.get(id) || []).map((e) => (vis.nodes.has(e.from) ? e.from : m.groupOf.get(e.from) || e.from));
+  };
+  for (const d of [...layers.keys()].sort((a, b) => a - b)) {
+    const layer = layers.get(d);
+    const key = new Map();
+    layer.forEach((id) => {
+      const ys = parentsOf(id).map((p) => pos.get(p)).filter((p) => p).map((p) => p.y);
+      key.set(id, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
+    });
+    layer.sort((a, b) => key.get(a) - key.get(b) || (a < b ? -1 : 1));
+    layer.forEach((id, i) => pos.set(id, { x: d * 240, y: (i - (layer.length - 1) / 2) * 40 }));
+  }
+  return pos;
+}
+
+function edgeWidth(e) {
+  const a = state.model.assets.get(e.asset);
+  const v = units(e.tainted && e.tainted !== '0' ? e.tainted : e.amount, a ? a.decimals : 0);
+  return Math.min(12, 1 + 1.6 * Math.log10(1 + v));
+}
+
+function nodeLabel(n) {
+  const name = n.labels.length ? n.labels[0].name : '';
+  const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
+  const chain = n.chain !== state.doc.chain ? n.chain + ': ' : '';
+  return chain + short(n.address) + (user ? '\n' + user.label : name ? '\n' + name : '');
+}
+
+// elements are all nodes, groups and edges; visibility is a class.
+function elements() {
+  const m = state.model;
+  const els = [];
+  for (const n of state.doc.nodes) {
+    const st = STYLES[n.category] || STYLES.other;
+    els.push({ group: 'nodes', data: { id: n.address, label: nodeLabel(n), shape: st[0], fill: st[1], font: st[2], other: n.chain !== state.doc.chain ? 1 : 0 } });
+  }
+  for (const g of m.groups.values()) {
+    const st = STYLES.group;
+    els.push({ group: 'nodes', data: { id: g.id, label: g.members.length + ' addresses\n(click to expand)', shape: st[0], fill: st[1], font: st[2], other: 0, grp: 1 } });
+    els.push({ group: 'edges', data: { id: 'ge:' + g.id, source: g.payer, target: g.id, width: 3, color: '#7f8c8d' } });
+    g.targets.forEach((t, i) => els.push({ group: 'edges', data: { id: 'gx:' + i + ':' + g.id, source: g.id, target: t, width: 2, color: '#7f8c8d' } }));
+  }
+  for (const e of state.doc.edges) {
+    els.push({ group: 'edges', data: { id: e.id, source: e.from, target: e.to, width: edgeWidth(e), color: e.asset === 'native' ? '#34495e' : '#16a085' } });
+  }
+  return els;
+}
+
+const cyStyle = [
+  { selector: 'node', style: { shape: 'data(shape)', 'background-color': 'data(fill)', color: '#2d3436', label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 2, width: 26, height: 20, 'border-width': 1, 'border-color': '#636e72', 'min-zoomed-font-size': 4 } },
+  { selector: 'node[other = 1]', style: { 'border-style': 'dashed', 'border-width': 2, 'border-color': '#2980b9' } },
+  { selector: 'node[grp = 1]', style: { 'border-style': 'dashed', width: 40, 'border-color': '#7f8c8d' } },
+  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.8, opacity: 0.75 } },
+  { selector: '.hidden', style: { display: 'none' } },
+  { selector: ':selected', style: { 'border-width': 4, 'border-color': '#e84393', 'line-color': '#e84393', 'target-arrow-color': '#e84393', opacity: 1 } },
+  { selector: '.match', style: { 'border-width': 4, 'border-color': '#fdcb6e' } },
+];
+
+// refresh applies filters and collapsing, lays out what is shown and
+// updates the counts. It resolves after the next render.
+function refresh() {
+  const cy = state.cy; const m = state.model;
+  const vis = visibleSets();
+  const pos = layout(vis);
+  let shownEdges = 0;
+  cy.batch(() => {
+    cy.nodes().forEach((n) => {
+      const id = n.id();
+      const show = id.startsWith('group:') ? vis.groups.has(id) : vis.nodes.has(id);
+      n.toggleClass('hidden', !show);
+      if (show) n.position(pos.get(id));
+    });
+    cy.edges().forEach((e) => {
+      const id = e.id();
+      let show;
+      if (id.startsWith('ge:')) show = vis.groups.has(id.slice(3));
+      else if (id.startsWith('gx:')) show = vis.groups.has(e.source().id()) && vis.nodes.has(e.target().id());
+      else {
+        const d = state.doc.edges[Number(id.slice(1))];
+        show = vis.edges.has(id) && vis.nodes.has(d.to) && vis.nodes.has(d.from);
+      }
+      e.toggleClass('hidden', !show);
+      if (show) shownEdges++;
+    });
+  });
+  $('shown-nodes').textContent = vis.nodes.size + vis.groups.size;
+  $('shown-edges').textContent = shownEdges;
+  document.body.dataset.shownNodes = String(vis.nodes.size + vis.groups.size);
+  document.body.dataset.shownEdges = String(shownEdges);
+  void m;
+  return new Promise((resolve) => cy.one('render', () => resolve()));
+}
+
+function fillSelect(sel, entries, keep) {
+  const first = sel.options[0];
+  sel.replaceChildren(first);
+  for (const [value, text] of entries) {
+    const o = el('option', text);
+    o.value = value;
+    sel.append(o);
+  }
+  if (keep) sel.value = keep;
+}
+
+function renderAccounting() {
+  const box = $('accounting');
+  box.replaceChildren(el('h3', 'Where the stolen value went'));
+  for (const a of state.doc.summary.assets || []) {
+    const row = el('div');
+    row.append(el('div', (a.symbol || short(a.asset)) + ' — stolen ' + fmtAmount(a.stolen, a.asset), 'asset-name'));
+    const bar = el('div', undefined, 'bar');
+    const legend = el('div', undefined, 'legend');
+    for (const [bucket, share] of Object.entries(a.shares || {}).sort()) {
+      const pct = parseFloat(share) || 0;
+      const cls = 'b-' + (['exchange', 'bridge', 'mixer', 'swapped', 'dormant', 'below_threshold'].includes(bucket) ? bucket : bucket.startsWith('not_followed') ? 'not_followed' : 'other');
+      const seg = el('span', undefined, cls);
+      seg.style.width = pct + '%';
+      seg.title = bucket + ' ' + share;
+      bar.append(seg);
+      const item = el('span');
+      item.append(el('span', undefined, 'swatch ' + cls), document.createTextNode(bucket + ' ' + share));
+      legend.append(item);
+    }
+    row.append(bar, legend);
+    box.append(row);
+  }
+}
+
+function renderTimeline() {
+  const box = $('timeline');
+  const blocks = [];
+  state.doc.edges.forEach((e) => e.transfers.forEach((t) => blocks.push(t.block_number)));
+  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block'));
+  if (!blocks.length) return;
+  const lo = Math.min(...blocks); const hi = Math.max(...blocks);
+  const n = Math.min(100, hi - lo + 1);
+  const bins = new Array(n).fill(0);
+  blocks.forEach((b) => bins[Math.min(n - 1, Math.floor(((b - lo) / (hi - lo + 1)) * n))]++);
+  const peak = Math.max(...bins);
+  const row = el('div', undefined, 'bins');
+  bins.forEach((c, i) => {
+    const s = el('span');
+    s.style.height = (100 * c / peak) + '%';
+    const from = lo + Math.floor(i * (hi - lo + 1) / n);
+    s.title = c + ' transfers from block ' + from;
+    row.append(s);
+  });
+  box.append(row, el('div', 'blocks ' + lo + ' – ' + hi, 'hint'));
+}
+
+function kv(table, k, v) {
+  const tr = el('tr');
+  const td = el('td');
+  if (v instanceof Node) td.append(v); else td.textContent = v;
+  tr.append(el('td', k), td);
+  table.append(tr);
+}
+
+function showGroup(id) {
+  const g = state.model.groups.get(id);
+  const p = $('panel');
+  p.replaceChildren(el('h2', 'fan-out of ' + short(g.payer)), el('p', g.members.length + ' addresses paid only by ' + g.payer + ', with no outflow and no labels.', 'hint'));
+  const ul = el('ul', undefined, 'members');
+  g.members.forEach((a) => ul.append(el('li', a, 'mono')));
+  p.append(ul);
+}
+
+function showNode(addr) {
+  const m = state.model; const n = m.nodes.get(addr);
+  if (!n) return;
+  state.selected = addr;
+  const p = $('panel');
+  p.replaceChildren();
+  p.dataset.address = addr;
+  const h = el('h2');
+  h.append(link(explorer(n.chain, 'address', n.address), n.address));
+  p.append(h);
+  const t = el('table');
+  kv(t, 'chain', n.chain); kv(t, 'category', n.category); kv(t, 'hop', n.depth);
+  kv(t, 'first seen', 'block ' + n.first_seen_block); kv(t, 'contract', n.is_contract ? 'yes' : 'no');
+  if (n.stop) kv(t, 'stop', n.stop);
+  p.append(t);
+
+  p.append(el('h3', 'Labels'));
+  const labels = el('ul', undefined, 'labels');
+  n.labels.forEach((l) => labels.append(el('li', l.name + ' (' + l.category + ', source: ' + l.source + ')')));
+  state.userLabels.filter((l) => l.address.toLowerCase() === addr.toLowerCase())
+    .forEach((l) => labels.append(el('li', l.label + ' (' + l.category + ', source: ' + l.source + ', ' + 'labels.csv)')));
+  if (!labels.children.length) labels.append(el('li', 'none', 'hint'));
+  p.append(labels);
+
+  p.append(el('h3', 'Received / held'));
+  const rh = el('table');
+  const assets = new Set([...Object.keys(n.received || {}), ...Object.keys(n.held || {})]);
+  assets.forEach((a) => kv(rh, state.model.assets.has(a) ? state.model.assets.get(a).symbol : short(a),
+    'received ' + fmtAmount((n.received || {})[a] || '0', a) + ' · held ' + fmtAmount((n.held || {})[a] || '0', a)));
+  if (!assets.size) kv(rh, '—', 'nothing tainted');
+  p.append(rh);
+
+  const pats = m.patternsOf.get(addr) || [];
+  if (pats.length) {
+    p.append(el('h3', 'Patterns'));
+    const ul = el('ul', undefined, 'patterns');
+    pats.forEach((pt) => {
+      const li = el('li', pt.kind + ' (confidence ' + pt.confidence + ')');
+      const details = Object.entries(pt.detail || {}).map(([k, v]) => k + ': ' + v).join('; ');
+      if (details) li.append(el('div', details, 'hint'));
+      const ev = el('ul');
+      (pt.evidence || []).forEach((e) => {
+        const eli = el('li');
+        eli.append(link(explorer(state.doc.chain, 'tx', e.tx_hash), short(e.tx_hash)), document.createTextNode(' block ' + e.block));
+        ev.append(eli);
+      });
+      li.append(ev);
+      ul.append(li);
+    });
+    p.append(ul);
+  }
+
+  p.append(el('h3', 'Transfers'));
+  const tt = el('table', undefined, 'transfers');
+  const rows = [];
+  (m.out.get(addr) || []).forEach((e) => e.transfers.forEach((x) => rows.push(['→', e.to, e, x])));
+  (m.inc.get(addr) || []).forEach((e) => e.transfers.forEach((x) => rows.push(['←', e.from, e, x])));
+  rows.sort((a, b) => a[3].block_number - b[3].block_number);
+  rows.forEach(([dir, other, e, x]) => {
+    const tr = el('tr');
+    tr.dataset.tx = x.tx_hash;
+    const txc = el('td');
+    txc.append(link(explorer(e.chain, 'tx', x.tx_hash), x.tx_hash));
+    tr.append(el('td', dir + ' ' + short(other), 'mono'), el('td', fmtAmount(x.amount, e.asset)), el('td', '#' + x.block_number), txc);
+    tt.append(tr);
+  });
+  p.append(tt);
+
+  if (state.cfg.expand && n.stop !== 'terminal') {
+    const b = el('button', 'Expand one hop');
+    b.id = 'expand-hop';
+    b.type = 'button';
+    b.addEventListener('click', () => expandHop(n));
+    p.append(b);
+  }
+
+  p.append(el('h3', 'Add a label or note'));
+  const form = el('form');
+  form.id = 'label-form';
+  const name = el('input'); name.name = 'label'; name.placeholder = 'label'; name.required = true;
+  const cat = el('select'); cat.name = 'category';
+  ['other', 'exchange', 'bridge', 'mixer', 'dex', 'sanctioned', 'contract', 'eoa'].forEach((c) => { const o = el('option', c); o.value = c; cat.append(o); });
+  const note = el('input'); note.name = 'note'; note.placeholder = 'note / source (optional)';
+  const save = el('button', 'Save to labels.csv'); save.type = 'submit';
+  const msg = el('div', '', 'hint');
+  form.append(name, cat, note, save, msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      state.userLabels = await api('/api/cases/' + encodeURIComponent(state.caseId) + '/labels',
+        { chain: n.chain, address: n.address, label: name.value, category: cat.value, source: note.value });
+      state.cy.getElementById(addr).data('label', nodeLabel(n));
+      showNode(addr);
+      $('status').textContent = 'label saved to labels.csv';
+    } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
+  });
+  p.append(form);
+}
+
+async function expandHop(n) {
+  $('status').textContent = 'expanding ' + short(n.address) + '…';
+  try {
+    const doc = await api('/api/cases/' + encodeURIComponent(state.caseId) + '/expand', { chain: n.chain, address: n.address });
+    await show(doc);
+    showNode(n.address);
+    $('status').textContent = 'expanded ' + short(n.address) + ': ' + doc.nodes.length + ' nodes';
+  } catch (err) { $('status').textContent = 'expand failed: ' + err.message; }
+}
+
+function search(q) {
+  q = q.trim().toLowerCase();
+  const cy = state.cy; const m = state.model;
+  cy.elements().removeClass('match').unselect();
+  if (!q) return;
+  let hits = [];
+  const edges = m.txIndex.get(q);
+  if (edges) {
+    hits = edges.map((e) => e.from);
+    edges.forEach((e) => cy.getElementById(e.id).select());
+  } else {
+    for (const n of state.doc.nodes) {
+      const names = n.labels.map((l) => l.name.toLowerCase());
+      state.userLabels.filter((l) => l.address.toLowerCase() === n.address.toLowerCase()).forEach((l) => names.push(l.label.toLowerCase()));
+      if (n.address.toLowerCase().includes(q) || names.some((s) => s.includes(q))) hits.push(n.address);
+    }
+  }
+  $('status').textContent = hits.length + ' match' + (hits.length === 1 ? '' : 'es');
+  const found = cy.collection();
+  hits.forEach((a) => {
+    const g = m.groupOf.get(a);
+    const id = g && !cy.getElementById(g).hasClass('hidden') ? g : a;
+    found.merge(cy.getElementById(id));
+  });
+  found.addClass('match');
+  if (hits.length) {
+    if (m.nodes.has(hits[0])) showNode(hits[0]);
+    cy.animate({ fit: { eles: found, padding: 80 } }, { duration: 200 });
+  }
+}
+
+// exportSVG draws the nodes and edges shown, at their positions.
+function exportSVG() {
+  const cy = state.cy;
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const bb = cy.elements(':visible').boundingBox();
+  svg.setAttribute('xmlns', ns);
+  svg.setAttribute('viewBox', [bb.x1 - 20, bb.y1 - 20, bb.w + 40, bb.h + 40].join(' '));
+  svg.setAttribute('width', String(Math.round(bb.w + 40)));
+  svg.setAttribute('height', String(Math.round(bb.h + 40)));
+  cy.edges(':visible').forEach((e) => {
+    const a = e.source().position(); const b = e.target().position();
+    const l = document.createElementNS(ns, 'line');
+    [['x1', a.x], ['y1', a.y], ['x2', b.x], ['y2', b.y], ['stroke', e.data('color')], ['stroke-width', e.data('width')], ['stroke-opacity', 0.7]]
+      .forEach(([k, v]) => l.setAttribute(k, String(v)));
+    svg.append(l);
+  });
+  cy.nodes(':visible').forEach((n) => {
+    const p = n.position();
+    const c = document.createElementNS(ns, 'ellipse');
+    [['cx', p.x], ['cy', p.y], ['rx', 13], ['ry', 10], ['fill', n.data('fill')], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
+    svg.append(c);
+    String(n.data('label')).split('\n').forEach((line, i) => {
+      const t = document.createElementNS(ns, 'text');
+      [['x', p.x], ['y', p.y + 22 + i * 11], ['font-size', 9], ['text-anchor', 'middle'], ['font-family', 'sans-serif']].forEach(([k, v]) => t.setAttribute(k, String(v)));
+      t.textContent = line;
+      svg.append(t);
+    });
+  });
+  download(new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }), 'svg');
+}
+
+function download(blob, ext) {
+  const a = el('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = (state.caseId || 'flowtrace') + '.' + ext;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+// show renders a graph.json document.
+async function show(doc) {
+  const started = performance.now();
+  state.doc = doc;
+  state.model = buildModel(doc);
+  $('count-nodes').textContent = doc.nodes.length;
+  $('count-edges').textContent = doc.edges.length;
+  fillSelect($('f-asset'), [...state.model.assets].map(([a, i]) => [a, i.symbol + (a === 'native' ? '' : ' ' + short(a))]), $('f-asset').value);
+  fillSelect($('f-pattern'), [...new Set((doc.patterns || []).map((p) => p.kind))].sort().map((k) => [k, k]), $('f-pattern').value);
+  if (state.cy) state.cy.destroy();
+  state.cy = cytoscape({
+    container: $('graph'), elements: elements(), style: cyStyle, layout: { name: 'preset' },
+    wheelSensitivity: 0.3, textureOnViewport: doc.nodes.length > 2000, hideEdgesOnViewport: doc.nodes.length > 2000, minZoom: 0.02,
+  });
+  state.cy.on('tap', 'node', (ev) => {
+    const id = ev.target.id();
+    if (id.startsWith('group:')) {
+      state.expanded.add(id);
+      showGroup(id);
+      refresh().then(() => { document.body.dataset.expanded = id; });
+    } else showNode(id);
+  });
+  await refresh();
+  state.cy.fit(undefined, 30);
+  renderAccounting();
+  renderTimeline();
+  await new Promise((r) => requestAnimationFrame(() => r()));
+  document.body.dataset.renderMs = String(Math.round(performance.now()));
+  document.body.dataset.showMs = String(Math.round(performance.now() - started));
+  document.body.dataset.ready = doc.case || '1';
+}
+
+async function openCase(id) {
+  state.caseId = id;
+  state.expanded.clear();
+  $('status').textContent = 'loading ' + id + '…';
+  const [doc, labels] = await Promise.all([api('/api/cases/' + encodeURIComponent(id) + '/graph'), api('/api/cases/' + encodeURIComponent(id) + '/labels')]);
+  state.userLabels = labels;
+  await show(doc);
+  $('status').textContent = doc.case + ' · ' + doc.chain + ' · stop: ' + doc.stats.stop_reason;
+}
+
+async function main() {
+  state.cfg = await api('/api/config');
+  const cases = await api('/api/cases');
+  fillSelect($('case'), cases.map((c) => [c.id, c.id + ' (' + c.nodes + ' nodes)']));
+  $('case').firstChild.remove();
+  $('case').addEventListener('change', () => openCase($('case').value));
+  for (const id of ['f-asset', 'f-min', 'f-from', 'f-to', 'f-pattern']) $(id).addEventListener('change', () => refresh());
+  $('search').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') search(ev.target.value); });
+  $('fit').addEventListener('click', () => state.cy.fit(state.cy.elements(':visible'), 30));
+  $('export-png').addEventListener('click', () => state.cy.png({ output: 'blob-promise', full: true, bg: '#ffffff', scale: 2 }).then((b) => download(b, 'png')));
+  $('export-svg').addEventListener('click', exportSVG);
+  await openCase(cases[0].id);
+}
+
+// view is read by the browser tests to find where a node is drawn.
+window.flowtraceView = {
+  position(id) {
+    const n = state.cy.getElementById(id);
+    const r = $('graph').getBoundingClientRect();
+    const p = n.renderedPosition();
+    return { x: r.left + p.x, y: r.top + p.y, visible: n.nonempty() && n.visible() };
+  },
+  groups() {
+    return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: state.cy.getElementById(g.id).visible() }));
+  },
+  shownEdgeAssets() {
+    return state.cy.edges(':visible').filter((e) => /^e\d/.test(e.id())).map((e) => state.doc.edges[Number(e.id().slice(1))].asset);
+  },
+};
+
+main().catch((err) => { $('status').textContent = 'error: ' + err.message; document.body.dataset.error = err.message; });
