@@ -22,7 +22,7 @@ const STYLES = {
 };
 const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
 
-const state = { cfg: null, caseId: '', doc: null, userLabels: [], cy: null, model: null, expanded: new Set(), selected: '' };
+const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], cy: null, model: null, expanded: new Set(), selected: '' };
 
 // el builds an element whose text is set with textContent.
 function el(tag, text, cls) {
@@ -203,6 +203,10 @@ function layout(vis) {
     if (id.startsWith('group:')) return [m.groups.get(id).payer];
     return (m.inc.get(id) || []).map((e) => (vis.nodes.has(e.from) ? e.from : m.groupOf.get(e.from) || e.from));
   };
+  // A layer taller than perColumn wraps into columns, so that a wide hop
+  // stays a block instead of a line thousands of nodes high.
+  const perColumn = Math.max(40, Math.ceil(2 * Math.sqrt(ids.length)));
+  let x = 0;
   for (const d of [...layers.keys()].sort((a, b) => a - b)) {
     const layer = layers.get(d);
     const key = new Map();
@@ -211,61 +215,113 @@ function layout(vis) {
       key.set(id, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
     });
     layer.sort((a, b) => key.get(a) - key.get(b) || (a < b ? -1 : 1));
-    layer.forEach((id, i) => pos.set(id, { x: d * 240, y: (i - (layer.length - 1) / 2) * 40 }));
+    const cols = Math.ceil(layer.length / perColumn);
+    const rows = Math.ceil(layer.length / cols);
+    layer.forEach((id, i) => pos.set(id, { x: x + Math.floor(i / rows) * 60, y: (i % rows - (rows - 1) / 2) * 40 }));
+    x += (cols - 1) * 60 + 240;
   }
   return pos;
 }
 
-function edgeWidth(e) {
+// widthClass buckets an edge's value (whole units, log scale) into w1..w8.
+function widthClass(e) {
   const a = state.model.assets.get(e.asset);
   const v = units(e.tainted && e.tainted !== '0' ? e.tainted : e.amount, a ? a.decimals : 0);
-  return Math.min(12, 1 + 1.6 * Math.log10(1 + v));
+  return 'w' + Math.max(1, Math.min(8, Math.round(1 + Math.log10(1 + v))));
 }
 
 function nodeLabel(n) {
   const name = n.labels.length ? n.labels[0].name : '';
   const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
   const chain = n.chain !== state.doc.chain ? n.chain + ': ' : '';
-  return chain + short(n.address) + (user ? '\n' + user.label : name ? '\n' + name : '');
+  const text = chain + short(n.address) + (user ? '\n' + user.label : name ? '\n' + name : '');
+  // Large graphs label only what carries a name: text is the costliest part to lay out.
+  return state.big && !user && !name && n.category !== 'seed' ? '' : text;
 }
 
-// elements are all nodes, groups and edges; visibility is a class.
-function elements() {
+// shownEdge says whether the cytoscape edge id is drawn under vis.
+function shownEdge(vis, id, source, target) {
+  if (id.startsWith('ge:')) return vis.groups.has(id.slice(3));
+  if (id.startsWith('gx:')) return vis.groups.has(source) && vis.nodes.has(target);
+  const d = state.doc.edges[Number(id.slice(1))];
+  return vis.edges.has(id) && vis.nodes.has(d.to) && vis.nodes.has(d.from);
+}
+
+// elements are all nodes, groups and edges, placed and hidden as vis and
+// pos say; styles come from classes (category, width bucket), not data
+// mappers, which keeps 10,000 nodes cheap to style.
+function elements(vis, pos) {
   const m = state.model;
   const els = [];
+  const place = (id, shown) => (shown ? pos.get(id) : { x: 0, y: 0 });
   for (const n of state.doc.nodes) {
-    const st = STYLES[n.category] || STYLES.other;
-    els.push({ group: 'nodes', data: { id: n.address, label: nodeLabel(n), shape: st[0], fill: st[1], font: st[2], other: n.chain !== state.doc.chain ? 1 : 0 } });
+    const shown = vis.nodes.has(n.address);
+    const cls = 'c-' + (STYLES[n.category] ? n.category : 'other') + (n.chain !== state.doc.chain ? ' other-chain' : '') + (shown ? '' : ' hidden');
+    els.push({ group: 'nodes', data: { id: n.address, label: nodeLabel(n) }, classes: cls, position: place(n.address, shown) });
   }
   for (const g of m.groups.values()) {
-    const st = STYLES.group;
-    els.push({ group: 'nodes', data: { id: g.id, label: g.members.length + ' addresses\n(click to expand)', shape: st[0], fill: st[1], font: st[2], other: 0, grp: 1 } });
-    els.push({ group: 'edges', data: { id: 'ge:' + g.id, source: g.payer, target: g.id, width: 3, color: '#7f8c8d' } });
-    g.targets.forEach((t, i) => els.push({ group: 'edges', data: { id: 'gx:' + i + ':' + g.id, source: g.id, target: t, width: 2, color: '#7f8c8d' } }));
+    const shown = vis.groups.has(g.id);
+    els.push({ group: 'nodes', data: { id: g.id, label: g.members.length + ' addresses\n(click to expand)' }, classes: 'c-group' + (shown ? '' : ' hidden'), position: place(g.id, shown) });
+    const ge = 'ge:' + g.id;
+    els.push({ group: 'edges', data: { id: ge, source: g.payer, target: g.id }, classes: 'grouped w3' + (shownEdge(vis, ge) ? '' : ' hidden') });
+    g.targets.forEach((t, i) => {
+      const id = 'gx:' + i + ':' + g.id;
+      els.push({ group: 'edges', data: { id, source: g.id, target: t }, classes: 'grouped w2' + (shownEdge(vis, id, g.id, t) ? '' : ' hidden') });
+    });
   }
   for (const e of state.doc.edges) {
-    els.push({ group: 'edges', data: { id: e.id, source: e.from, target: e.to, width: edgeWidth(e), color: e.asset === 'native' ? '#34495e' : '#16a085' } });
+    els.push({ group: 'edges', data: { id: e.id, source: e.from, target: e.to }, classes: (e.asset === 'native' ? 'native ' : 'token ') + widthClass(e) + (shownEdge(vis, e.id) ? '' : ' hidden') });
   }
   return els;
 }
 
-const cyStyle = [
-  { selector: 'node', style: { shape: 'data(shape)', 'background-color': 'data(fill)', color: '#2d3436', label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 2, width: 26, height: 20, 'border-width': 1, 'border-color': '#636e72', 'min-zoomed-font-size': 4 } },
-  { selector: 'node[other = 1]', style: { 'border-style': 'dashed', 'border-width': 2, 'border-color': '#2980b9' } },
-  { selector: 'node[grp = 1]', style: { 'border-style': 'dashed', width: 40, 'border-color': '#7f8c8d' } },
-  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.8, opacity: 0.75 } },
-  { selector: '.hidden', style: { display: 'none' } },
-  { selector: ':selected', style: { 'border-width': 4, 'border-color': '#e84393', 'line-color': '#e84393', 'target-arrow-color': '#e84393', opacity: 1 } },
-  { selector: '.match', style: { 'border-width': 4, 'border-color': '#fdcb6e' } },
-];
+function cyStyle() {
+  const st = [
+    { selector: 'node', style: { color: '#2d3436', label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 2, width: 26, height: 20, 'border-width': 1, 'border-color': '#636e72', 'min-zoomed-font-size': 4 } },
+    { selector: 'edge', style: { width: 1, 'line-color': '#34495e', 'target-arrow-color': '#34495e', 'target-arrow-shape': 'triangle', 'curve-style': state.big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.75 } },
+    { selector: 'edge.token', style: { 'line-color': '#16a085', 'target-arrow-color': '#16a085' } },
+    { selector: 'edge.grouped', style: { 'line-color': '#7f8c8d', 'target-arrow-color': '#7f8c8d', 'line-style': 'dashed' } },
+  ];
+  for (const [cat, [shape, fill]] of Object.entries(STYLES)) st.push({ selector: 'node.c-' + cat, style: { shape, 'background-color': fill } });
+  for (let w = 1; w <= 8; w++) st.push({ selector: 'edge.w' + w, style: { width: 1 + (w - 1) * 1.5 } });
+  st.push(
+    { selector: 'node.other-chain', style: { 'border-style': 'dashed', 'border-width': 2, 'border-color': '#2980b9' } },
+    { selector: 'node.c-group', style: { 'border-style': 'dashed', width: 40, 'border-color': '#7f8c8d' } },
+    { selector: '.hidden', style: { display: 'none' } },
+    { selector: ':selected', style: { 'border-width': 4, 'border-color': '#e84393', 'line-color': '#e84393', 'target-arrow-color': '#e84393', opacity: 1 } },
+    { selector: '.match', style: { 'border-width': 4, 'border-color': '#fdcb6e' } },
+  );
+  return st;
+}
+
+// counts shows how much of the graph is drawn.
+function counts(vis) {
+  const cy = state.cy;
+  const shownEdges = cy.edges().filter((e) => !e.hasClass('hidden')).length;
+  const shownNodes = vis.nodes.size + vis.groups.size;
+  $('shown-nodes').textContent = shownNodes;
+  $('shown-edges').textContent = shownEdges;
+  document.body.dataset.shownNodes = String(shownNodes);
+  document.body.dataset.shownEdges = String(shownEdges);
+}
+
+// fitTo sets the viewport to the laid-out positions (cheaper than cy.fit,
+// which measures every label).
+function fitTo(pos) {
+  let x1 = Infinity; let y1 = Infinity; let x2 = -Infinity; let y2 = -Infinity;
+  for (const p of pos.values()) { x1 = Math.min(x1, p.x); x2 = Math.max(x2, p.x); y1 = Math.min(y1, p.y); y2 = Math.max(y2, p.y); }
+  if (!Number.isFinite(x1)) return;
+  const w = state.cy.width(); const h = state.cy.height();
+  const zoom = Math.max(state.cy.minZoom(), Math.min(1.5, (w - 80) / Math.max(1, x2 - x1), (h - 80) / Math.max(1, y2 - y1)));
+  state.cy.viewport({ zoom, pan: { x: w / 2 - zoom * (x1 + x2) / 2, y: h / 2 - zoom * (y1 + y2) / 2 } });
+}
 
 // refresh applies filters and collapsing, lays out what is shown and
 // updates the counts. It resolves after the next render.
 function refresh() {
-  const cy = state.cy; const m = state.model;
+  const cy = state.cy;
   const vis = visibleSets();
   const pos = layout(vis);
-  let shownEdges = 0;
   cy.batch(() => {
     cy.nodes().forEach((n) => {
       const id = n.id();
@@ -273,24 +329,9 @@ function refresh() {
       n.toggleClass('hidden', !show);
       if (show) n.position(pos.get(id));
     });
-    cy.edges().forEach((e) => {
-      const id = e.id();
-      let show;
-      if (id.startsWith('ge:')) show = vis.groups.has(id.slice(3));
-      else if (id.startsWith('gx:')) show = vis.groups.has(e.source().id()) && vis.nodes.has(e.target().id());
-      else {
-        const d = state.doc.edges[Number(id.slice(1))];
-        show = vis.edges.has(id) && vis.nodes.has(d.to) && vis.nodes.has(d.from);
-      }
-      e.toggleClass('hidden', !show);
-      if (show) shownEdges++;
-    });
+    cy.edges().forEach((e) => e.toggleClass('hidden', !shownEdge(vis, e.id(), e.source().id(), e.target().id())));
   });
-  $('shown-nodes').textContent = vis.nodes.size + vis.groups.size;
-  $('shown-edges').textContent = shownEdges;
-  document.body.dataset.shownNodes = String(vis.nodes.size + vis.groups.size);
-  document.body.dataset.shownEdges = String(shownEdges);
-  void m;
+  counts(vis);
   return new Promise((resolve) => cy.one('render', () => resolve()));
 }
 
@@ -521,14 +562,14 @@ function exportSVG() {
   cy.edges(':visible').forEach((e) => {
     const a = e.source().position(); const b = e.target().position();
     const l = document.createElementNS(ns, 'line');
-    [['x1', a.x], ['y1', a.y], ['x2', b.x], ['y2', b.y], ['stroke', e.data('color')], ['stroke-width', e.data('width')], ['stroke-opacity', 0.7]]
+    [['x1', a.x], ['y1', a.y], ['x2', b.x], ['y2', b.y], ['stroke', e.style('line-color')], ['stroke-width', e.pstyle('width').pfValue], ['stroke-opacity', 0.7]]
       .forEach(([k, v]) => l.setAttribute(k, String(v)));
     svg.append(l);
   });
   cy.nodes(':visible').forEach((n) => {
     const p = n.position();
     const c = document.createElementNS(ns, 'ellipse');
-    [['cx', p.x], ['cy', p.y], ['rx', 13], ['ry', 10], ['fill', n.data('fill')], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
+    [['cx', p.x], ['cy', p.y], ['rx', 13], ['ry', 10], ['fill', n.style('background-color')], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
     svg.append(c);
     String(n.data('label')).split('\n').forEach((line, i) => {
       const t = document.createElementNS(ns, 'text');
@@ -553,17 +594,28 @@ function download(blob, ext) {
 // show renders a graph.json document.
 async function show(doc) {
   const started = performance.now();
+  const phases = [];
+  const phase = (name) => phases.push(name + ' ' + Math.round(performance.now()));
+  phase('fetched');
   state.doc = doc;
   state.model = buildModel(doc);
+  phase('model');
   $('count-nodes').textContent = doc.nodes.length;
   $('count-edges').textContent = doc.edges.length;
   fillSelect($('f-asset'), [...state.model.assets].map(([a, i]) => [a, i.symbol + (a === 'native' ? '' : ' ' + short(a))]), $('f-asset').value);
   fillSelect($('f-pattern'), [...new Set((doc.patterns || []).map((p) => p.kind))].sort().map((k) => [k, k]), $('f-pattern').value);
+  renderAccounting(); // before the graph: the footer's height sets the graph's
+  renderTimeline();
   if (state.cy) state.cy.destroy();
+  state.big = doc.nodes.length > 2000;
+  const vis = visibleSets();
+  const pos = layout(vis);
+  phase('layout');
   state.cy = cytoscape({
-    container: $('graph'), elements: elements(), style: cyStyle, layout: { name: 'preset' },
-    wheelSensitivity: 0.3, textureOnViewport: doc.nodes.length > 2000, hideEdgesOnViewport: doc.nodes.length > 2000, minZoom: 0.02,
+    container: $('graph'), elements: elements(vis, pos), style: cyStyle(), layout: { name: 'preset' },
+    wheelSensitivity: 0.3, textureOnViewport: state.big, hideEdgesOnViewport: state.big, minZoom: 0.01,
   });
+  phase('cy');
   state.cy.on('tap', 'node', (ev) => {
     const id = ev.target.id();
     if (id.startsWith('group:')) {
@@ -572,11 +624,13 @@ async function show(doc) {
       refresh().then(() => { document.body.dataset.expanded = id; });
     } else showNode(id);
   });
-  await refresh();
-  state.cy.fit(undefined, 30);
-  renderAccounting();
-  renderTimeline();
+  counts(vis);
+  fitTo(pos);
+  await new Promise((resolve) => state.cy.one('render', () => resolve()));
+  phase('render');
   await new Promise((r) => requestAnimationFrame(() => r()));
+  phase('frame');
+  document.body.dataset.phases = phases.join(', ');
   document.body.dataset.renderMs = String(Math.round(performance.now()));
   document.body.dataset.showMs = String(Math.round(performance.now() - started));
   document.body.dataset.ready = doc.case || '1';
