@@ -15,13 +15,15 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/spf13/cobra"
 
 	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/cmd/flowtrace/internal/serve"
+	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
 
 // demoCase traces the recorded dev-theft case into a fresh folder named demo.
-func demoCase(t *testing.T) string {
+func demoCase(t testing.TB) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "demo")
 	args := append([]string{"trace", "-q", "--replay", filepath.Join(devTheft, "rpc.replay"), "--render-timeout", "0", "--out", out}, caseArgs(t, devTheft)...)
@@ -415,4 +417,120 @@ func TestServeTokenRequired(t *testing.T) {
 	}
 	screenshot(t, ctx)
 	noPageErrors(t, pageErrs, "status of 403")
+}
+
+// TestServeExpandOneHop traces the scenario on the in-process dev node one
+// hop deep, then expands a node at the depth limit from the page: the
+// case folder's outputs are rewritten with its outflows and the page shows them.
+func TestServeExpandOneHop(t *testing.T) {
+	node, truth := playScenario(t)
+	caseDir := t.TempDir()
+	if err := scenario.WriteCase(caseDir, truth); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "live")
+	args := caseArgs(t, caseDir)
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", node.URL(), "--depth", "1", "--render-timeout", "0", "--out", out}, args...)...)
+	if code != exitOK && code != exitIncomplete {
+		t.Fatalf("trace exit %d:\n%s", code, stderr)
+	}
+	// The node to expand: the first at the depth limit that pays someone in the full trace (want.json).
+	var full struct {
+		Edges []struct{ From, To string }
+	}
+	if err := json.Unmarshal(readOutput(t, devTheft, "want.json"), &full); err != nil {
+		t.Fatal(err)
+	}
+	var before struct {
+		Nodes []struct{ Address, Stop string }
+	}
+	json.Unmarshal(readOutput(t, out, "graph.json"), &before)
+	known := map[string]bool{}
+	for _, n := range before.Nodes {
+		known[n.Address] = true
+	}
+	target, want := "", map[string]bool{}
+	for _, n := range before.Nodes {
+		for _, e := range full.Edges {
+			if n.Stop == "depth" && e.From == n.Address && !known[e.To] && (target == "" || target == n.Address) {
+				target, want[e.To] = n.Address, true
+			}
+		}
+	}
+	if target == "" {
+		t.Fatalf("no node of the one-hop trace is at the depth limit and pays a new address: %+v", before.Nodes)
+	}
+
+	o := &serveOptions{}
+	cmd := &cobra.Command{}
+	o.register(cmd)
+	var labelArgs []string
+	for i := 1; i < len(args); i++ {
+		if args[i-1] == "--labels" {
+			labelArgs = append(labelArgs, "--labels", args[i])
+		}
+	}
+	if err := cmd.ParseFlags(append([]string{"--rpc", node.URL(), "--render-timeout", "0"}, labelArgs...)); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	s, err := o.newServer(out, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+
+	ctx, pageErrs := browser(t)
+	openPage(t, ctx, hs.URL, pageErrs)
+	clickNode(t, ctx, target)
+	do(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(`#expand-hop`)),
+		chromedp.Click(chromedp.CSS(`#expand-hop`)),
+	)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`body[data-expanded-hop=%q]`, target)))); err != nil {
+		t.Fatalf("the page did not expand %s: %v; status %q; serve log:\n%s", target, err, text(t, ctx, "#status"), log.String())
+	}
+
+	var after struct {
+		Params map[string]string
+		Nodes  []struct{ Address, Stop string }
+		Edges  []struct {
+			From, To  string
+			Transfers []struct {
+				TxHash string `json:"tx_hash"`
+			}
+		}
+	}
+	if err := json.Unmarshal(readOutput(t, out, "graph.json"), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Params["expand"] != target {
+		t.Errorf("params.expand = %q, want %s", after.Params["expand"], target)
+	}
+	got := map[string]bool{}
+	csv := string(readOutput(t, out, "transfers.csv"))
+	for _, e := range after.Edges {
+		if e.From == target {
+			got[e.To] = true
+			for _, x := range e.Transfers {
+				if !strings.Contains(csv, x.TxHash) {
+					t.Errorf("transfers.csv lacks %s of the expansion: the outputs disagree", x.TxHash)
+				}
+			}
+		}
+	}
+	for to := range want {
+		if !got[to] {
+			t.Errorf("after expanding, graph.json has no edge %s -> %s (the full trace has it)", target, to)
+		}
+	}
+	if len(after.Nodes) < len(before.Nodes)+len(want) {
+		t.Errorf("graph.json has %d nodes after expanding, %d before; want %d more", len(after.Nodes), len(before.Nodes), len(want))
+	}
+	if shown := text(t, ctx, "#count-nodes"); shown != fmt.Sprint(len(after.Nodes)) {
+		t.Errorf("the page shows %s nodes, graph.json now has %d", shown, len(after.Nodes))
+	}
+	screenshot(t, ctx)
+	noPageErrors(t, pageErrs)
 }

@@ -477,12 +477,14 @@ function showNode(addr) {
   });
   p.append(tt);
 
-  if (state.cfg.expand && n.stop !== 'terminal') {
+  if (n.stop === 'depth' && state.cfg.expand) {
     const b = el('button', 'Expand one hop');
     b.id = 'expand-hop';
     b.type = 'button';
-    b.addEventListener('click', () => expandHop(n));
+    b.addEventListener('click', () => { b.disabled = true; expandHop(n); });
     p.append(b);
+  } else if (n.stop === 'depth') {
+    p.append(el('p', 'Not followed: the depth limit. Start flowtrace serve with --rpc to expand it one hop.', 'hint'));
   }
 
   p.append(el('h3', 'Add a label or note'));
@@ -515,6 +517,7 @@ async function expandHop(n) {
     await show(doc);
     showNode(n.address);
     $('status').textContent = 'expanded ' + short(n.address) + ': ' + doc.nodes.length + ' nodes';
+    document.body.dataset.expandedHop = n.address;
   } catch (err) { $('status').textContent = 'expand failed: ' + err.message; }
 }
 
