@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -533,4 +535,50 @@ func TestServeExpandOneHop(t *testing.T) {
 	}
 	screenshot(t, ctx)
 	noPageErrors(t, pageErrs)
+}
+
+func TestServeBadInput(t *testing.T) {
+	demo := demoCase(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve"}, "serve takes one folder"},
+		{[]string{"serve", filepath.Join(t.TempDir(), "missing")}, "is not a folder"},
+		{[]string{"serve", t.TempDir()}, "make demo writes out/demo"},
+		{[]string{"serve", demo, "--listen", "7474"}, "is not HOST:PORT"},
+		{[]string{"serve", demo, "--explorers", filepath.Join(demo, "graph.dot")}, "--explorers"},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestServeWarnsOffLoopback starts the command on all interfaces and waits
+// for its "serving" line before stopping it.
+func TestServeWarnsOffLoopback(t *testing.T) {
+	demo := demoCase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr strings.Builder
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", demo, "--listen", "0.0.0.0:0"}, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil || !strings.Contains(line, "serving") {
+		t.Fatalf("first line %q (%v), want the serving line", line, err)
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d after interrupt, want 0", code)
+	}
+	if !strings.Contains(stderr.String(), "not a loopback address") {
+		t.Errorf("stderr %q, want the warning about a non-loopback --listen", stderr.String())
+	}
 }
