@@ -1,7 +1,8 @@
 // The page of `flowtrace serve`: a view of a case folder's graph.json.
 // Everything that comes from the trace (labels, symbols, addresses) is put
 // in the page with textContent or drawn on the canvas, never parsed as HTML.
-import cytoscape from 'cytoscape';
+import Graph from 'graphology';
+import Sigma from 'sigma';
 
 const token = document.querySelector('meta[name="flowtrace-token"]').content;
 const $ = (id) => document.getElementById(id);
@@ -22,7 +23,7 @@ const STYLES = {
 };
 const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
 
-const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], cy: null, model: null, expanded: new Set(), selected: '' };
+const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], graph: null, sigma: null, match: new Set(), selectedEdges: new Set(), model: null, expanded: new Set(), selected: '' };
 
 // el builds an element whose text is set with textContent.
 function el(tag, text, cls) {
@@ -223,23 +224,23 @@ function layout(vis) {
   return pos;
 }
 
-// widthClass buckets an edge's value (whole units, log scale) into w1..w8.
-function widthClass(e) {
+// edgeSize is an edge's width by its value (whole units, log scale).
+function edgeSize(e) {
   const a = state.model.assets.get(e.asset);
   const v = units(e.tainted && e.tainted !== '0' ? e.tainted : e.amount, a ? a.decimals : 0);
-  return 'w' + Math.max(1, Math.min(8, Math.round(1 + Math.log10(1 + v))));
+  return Math.min(8, 1 + 0.8 * Math.log10(1 + v));
 }
 
 function nodeLabel(n) {
   const name = n.labels.length ? n.labels[0].name : '';
   const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
   const chain = n.chain !== state.doc.chain ? n.chain + ': ' : '';
-  const text = chain + short(n.address) + (user ? '\n' + user.label : name ? '\n' + name : '');
+  const text = chain + short(n.address) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
   // Large graphs label only what carries a name: text is the costliest part to lay out.
   return state.big && !user && !name && n.category !== 'seed' ? '' : text;
 }
 
-// shownEdge says whether the cytoscape edge id is drawn under vis.
+// shownEdge says whether the edge key is drawn under vis.
 function shownEdge(vis, id, source, target) {
   if (id.startsWith('ge:')) return vis.groups.has(id.slice(3));
   if (id.startsWith('gx:')) return vis.groups.has(source) && vis.nodes.has(target);
@@ -247,57 +248,40 @@ function shownEdge(vis, id, source, target) {
   return vis.edges.has(id) && vis.nodes.has(d.to) && vis.nodes.has(d.from);
 }
 
-// elements are all nodes, groups and edges, placed and hidden as vis and
-// pos say; styles come from classes (category, width bucket), not data
-// mappers, which keeps 10,000 nodes cheap to style.
-function elements(vis, pos) {
+const EDGE_COLORS = { native: '#34495e', token: '#16a085', grouped: '#95a5a6' };
+
+// buildGraph puts all nodes, groups and edges in a graphology graph, placed
+// and hidden as vis and pos say; sigma draws it with WebGL.
+function buildGraph(vis, pos) {
   const m = state.model;
-  const els = [];
-  const place = (id, shown) => (shown ? pos.get(id) : { x: 0, y: 0 });
+  const g = new Graph({ multi: true, type: 'directed' });
+  const anywhere = pos.values().next().value || { x: 0, y: 0 };
+  const at = (id) => pos.get(id) || anywhere;
   for (const n of state.doc.nodes) {
-    const shown = vis.nodes.has(n.address);
-    const cls = 'c-' + (STYLES[n.category] ? n.category : 'other') + (n.chain !== state.doc.chain ? ' other-chain' : '') + (shown ? '' : ' hidden');
-    els.push({ group: 'nodes', data: { id: n.address, label: nodeLabel(n) }, classes: cls, position: place(n.address, shown) });
+    const p = at(n.address);
+    const st = STYLES[n.category] || STYLES.other;
+    g.addNode(n.address, { x: p.x, y: -p.y, size: n.category === 'seed' ? 9 : 6, color: st[1], label: nodeLabel(n), hidden: !vis.nodes.has(n.address) });
   }
-  for (const g of m.groups.values()) {
-    const shown = vis.groups.has(g.id);
-    els.push({ group: 'nodes', data: { id: g.id, label: g.members.length + ' addresses\n(click to expand)' }, classes: 'c-group' + (shown ? '' : ' hidden'), position: place(g.id, shown) });
-    const ge = 'ge:' + g.id;
-    els.push({ group: 'edges', data: { id: ge, source: g.payer, target: g.id }, classes: 'grouped w3' + (shownEdge(vis, ge) ? '' : ' hidden') });
-    g.targets.forEach((t, i) => {
-      const id = 'gx:' + i + ':' + g.id;
-      els.push({ group: 'edges', data: { id, source: g.id, target: t }, classes: 'grouped w2' + (shownEdge(vis, id, g.id, t) ? '' : ' hidden') });
+  for (const grp of m.groups.values()) {
+    const p = at(grp.id);
+    g.addNode(grp.id, { x: p.x, y: -p.y, size: 10, color: '#95a5a6', label: grp.members.length + ' addresses (click to expand)', hidden: !vis.groups.has(grp.id) });
+    const ge = 'ge:' + grp.id;
+    g.addEdgeWithKey(ge, grp.payer, grp.id, { size: 2.5, color: EDGE_COLORS.grouped, hidden: !shownEdge(vis, ge) });
+    grp.targets.forEach((t, i) => {
+      const id = 'gx:' + i + ':' + grp.id;
+      g.addEdgeWithKey(id, grp.id, t, { size: 1.5, color: EDGE_COLORS.grouped, hidden: !shownEdge(vis, id, grp.id, t) });
     });
   }
   for (const e of state.doc.edges) {
-    els.push({ group: 'edges', data: { id: e.id, source: e.from, target: e.to }, classes: (e.asset === 'native' ? 'native ' : 'token ') + widthClass(e) + (shownEdge(vis, e.id) ? '' : ' hidden') });
+    g.addEdgeWithKey(e.id, e.from, e.to, { size: edgeSize(e), color: e.asset === 'native' ? EDGE_COLORS.native : EDGE_COLORS.token, hidden: !shownEdge(vis, e.id) });
   }
-  return els;
-}
-
-function cyStyle() {
-  const st = [
-    { selector: 'node', style: { color: '#2d3436', label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 2, width: 26, height: 20, 'border-width': 1, 'border-color': '#636e72', 'min-zoomed-font-size': 4 } },
-    { selector: 'edge', style: { width: 1, 'line-color': '#34495e', 'target-arrow-color': '#34495e', 'target-arrow-shape': 'triangle', 'curve-style': state.big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.75 } },
-    { selector: 'edge.token', style: { 'line-color': '#16a085', 'target-arrow-color': '#16a085' } },
-    { selector: 'edge.grouped', style: { 'line-color': '#7f8c8d', 'target-arrow-color': '#7f8c8d', 'line-style': 'dashed' } },
-  ];
-  for (const [cat, [shape, fill]] of Object.entries(STYLES)) st.push({ selector: 'node.c-' + cat, style: { shape, 'background-color': fill } });
-  for (let w = 1; w <= 8; w++) st.push({ selector: 'edge.w' + w, style: { width: 1 + (w - 1) * 1.5 } });
-  st.push(
-    { selector: 'node.other-chain', style: { 'border-style': 'dashed', 'border-width': 2, 'border-color': '#2980b9' } },
-    { selector: 'node.c-group', style: { 'border-style': 'dashed', width: 40, 'border-color': '#7f8c8d' } },
-    { selector: '.hidden', style: { display: 'none' } },
-    { selector: ':selected', style: { 'border-width': 4, 'border-color': '#e84393', 'line-color': '#e84393', 'target-arrow-color': '#e84393', opacity: 1 } },
-    { selector: '.match', style: { 'border-width': 4, 'border-color': '#fdcb6e' } },
-  );
-  return st;
+  return g;
 }
 
 // counts shows how much of the graph is drawn.
 function counts(vis) {
-  const cy = state.cy;
-  const shownEdges = cy.edges().filter((e) => !e.hasClass('hidden')).length;
+  let shownEdges = 0;
+  state.graph.forEachEdge((id, a) => { if (!a.hidden) shownEdges++; });
   const shownNodes = vis.nodes.size + vis.groups.size;
   $('shown-nodes').textContent = shownNodes;
   $('shown-edges').textContent = shownEdges;
@@ -305,34 +289,32 @@ function counts(vis) {
   document.body.dataset.shownEdges = String(shownEdges);
 }
 
-// fitTo sets the viewport to the laid-out positions (cheaper than cy.fit,
-// which measures every label).
-function fitTo(pos) {
-  let x1 = Infinity; let y1 = Infinity; let x2 = -Infinity; let y2 = -Infinity;
-  for (const p of pos.values()) { x1 = Math.min(x1, p.x); x2 = Math.max(x2, p.x); y1 = Math.min(y1, p.y); y2 = Math.max(y2, p.y); }
-  if (!Number.isFinite(x1)) return;
-  const w = state.cy.width(); const h = state.cy.height();
-  const zoom = Math.max(state.cy.minZoom(), Math.min(1.5, (w - 80) / Math.max(1, x2 - x1), (h - 80) / Math.max(1, y2 - y1)));
-  state.cy.viewport({ zoom, pan: { x: w / 2 - zoom * (x1 + x2) / 2, y: h / 2 - zoom * (y1 + y2) / 2 } });
+// rendered resolves after sigma's next frame.
+function rendered() {
+  return new Promise((resolve) => {
+    state.sigma.once('afterRender', () => resolve());
+    state.sigma.scheduleRefresh();
+  });
 }
 
 // refresh applies filters and collapsing, lays out what is shown and
 // updates the counts. It resolves after the next render.
 function refresh() {
-  const cy = state.cy;
+  const g = state.graph;
   const vis = visibleSets();
   const pos = layout(vis);
-  cy.batch(() => {
-    cy.nodes().forEach((n) => {
-      const id = n.id();
-      const show = id.startsWith('group:') ? vis.groups.has(id) : vis.nodes.has(id);
-      n.toggleClass('hidden', !show);
-      if (show) n.position(pos.get(id));
-    });
-    cy.edges().forEach((e) => e.toggleClass('hidden', !shownEdge(vis, e.id(), e.source().id(), e.target().id())));
+  const anywhere = pos.values().next().value || { x: 0, y: 0 };
+  g.updateEachNodeAttributes((id, a) => {
+    const show = id.startsWith('group:') ? vis.groups.has(id) : vis.nodes.has(id);
+    const p = pos.get(id) || anywhere;
+    return { ...a, hidden: !show, x: p.x, y: -p.y };
   });
+  // The hint makes sigma index the edges again: without it, it repaints them
+  // in place and throws on an edge it has not drawn yet.
+  g.updateEachEdgeAttributes((id, a, source, target) => ({ ...a, hidden: !shownEdge(vis, id, source, target) }), { attributes: ['hidden', 'zIndex'] });
   counts(vis);
-  return new Promise((resolve) => cy.one('render', () => resolve()));
+  state.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
+  return rendered();
 }
 
 function fillSelect(sel, entries, keep) {
@@ -502,7 +484,7 @@ function showNode(addr) {
     try {
       state.userLabels = await api('/api/cases/' + encodeURIComponent(state.caseId) + '/labels',
         { chain: n.chain, address: n.address, label: name.value, category: cat.value, source: note.value });
-      state.cy.getElementById(addr).data('label', nodeLabel(n));
+      state.graph.setNodeAttribute(addr, 'label', nodeLabel(n));
       showNode(addr);
       $('status').textContent = 'label saved to labels.csv';
     } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
@@ -523,14 +505,15 @@ async function expandHop(n) {
 
 function search(q) {
   q = q.trim().toLowerCase();
-  const cy = state.cy; const m = state.model;
-  cy.elements().removeClass('match').unselect();
-  if (!q) return;
+  const m = state.model;
+  state.match.clear();
+  state.selectedEdges.clear();
+  if (!q) { state.sigma.refresh(); return; }
   let hits = [];
   const edges = m.txIndex.get(q);
   if (edges) {
     hits = edges.map((e) => e.from);
-    edges.forEach((e) => cy.getElementById(e.id).select());
+    edges.forEach((e) => state.selectedEdges.add(e.id));
   } else {
     for (const n of state.doc.nodes) {
       const names = n.labels.map((l) => l.name.toLowerCase());
@@ -539,49 +522,76 @@ function search(q) {
     }
   }
   $('status').textContent = hits.length + ' match' + (hits.length === 1 ? '' : 'es');
-  const found = cy.collection();
   hits.forEach((a) => {
     const g = m.groupOf.get(a);
-    const id = g && !cy.getElementById(g).hasClass('hidden') ? g : a;
-    found.merge(cy.getElementById(id));
+    state.match.add(g && !state.graph.getNodeAttribute(g, 'hidden') ? g : a);
   });
-  found.addClass('match');
+  state.sigma.refresh();
   if (hits.length) {
     if (m.nodes.has(hits[0])) showNode(hits[0]);
-    cy.animate({ fit: { eles: found, padding: 80 } }, { duration: 200 });
+    const d = state.sigma.getNodeDisplayData([...state.match][0]);
+    if (d) state.sigma.getCamera().animate({ x: d.x, y: d.y, ratio: 0.3 }, { duration: 200 });
   }
 }
 
 // exportSVG draws the nodes and edges shown, at their positions.
-function exportSVG() {
-  const cy = state.cy;
+function svgOfView() {
+  const g = state.graph;
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
-  const bb = cy.elements(':visible').boundingBox();
+  const shown = g.filterNodes((id, a) => !a.hidden);
+  const xs = shown.map((id) => g.getNodeAttribute(id, 'x')); const ys = shown.map((id) => -g.getNodeAttribute(id, 'y'));
+  const x1 = Math.min(...xs) - 40; const y1 = Math.min(...ys) - 20;
+  const w = Math.max(...xs) - x1 + 80; const h = Math.max(...ys) - y1 + 40;
   svg.setAttribute('xmlns', ns);
-  svg.setAttribute('viewBox', [bb.x1 - 20, bb.y1 - 20, bb.w + 40, bb.h + 40].join(' '));
-  svg.setAttribute('width', String(Math.round(bb.w + 40)));
-  svg.setAttribute('height', String(Math.round(bb.h + 40)));
-  cy.edges(':visible').forEach((e) => {
-    const a = e.source().position(); const b = e.target().position();
+  svg.setAttribute('viewBox', [x1, y1, w, h].join(' '));
+  svg.setAttribute('width', String(Math.round(w)));
+  svg.setAttribute('height', String(Math.round(h)));
+  const bg = document.createElementNS(ns, 'rect');
+  [['x', x1], ['y', y1], ['width', w], ['height', h], ['fill', '#ffffff']].forEach(([k, v]) => bg.setAttribute(k, String(v)));
+  svg.append(bg);
+  g.forEachEdge((id, a, s, t, sa, ta) => {
+    if (a.hidden) return;
     const l = document.createElementNS(ns, 'line');
-    [['x1', a.x], ['y1', a.y], ['x2', b.x], ['y2', b.y], ['stroke', e.style('line-color')], ['stroke-width', e.pstyle('width').pfValue], ['stroke-opacity', 0.7]]
+    [['x1', sa.x], ['y1', -sa.y], ['x2', ta.x], ['y2', -ta.y], ['stroke', a.color], ['stroke-width', a.size], ['stroke-opacity', 0.7]]
       .forEach(([k, v]) => l.setAttribute(k, String(v)));
     svg.append(l);
   });
-  cy.nodes(':visible').forEach((n) => {
-    const p = n.position();
-    const c = document.createElementNS(ns, 'ellipse');
-    [['cx', p.x], ['cy', p.y], ['rx', 13], ['ry', 10], ['fill', n.style('background-color')], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
+  g.forEachNode((id, a) => {
+    if (a.hidden) return;
+    const c = document.createElementNS(ns, 'circle');
+    [['cx', a.x], ['cy', -a.y], ['r', a.size], ['fill', a.color], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
     svg.append(c);
-    String(n.data('label')).split('\n').forEach((line, i) => {
+    if (a.label) {
       const t = document.createElementNS(ns, 'text');
-      [['x', p.x], ['y', p.y + 22 + i * 11], ['font-size', 9], ['text-anchor', 'middle'], ['font-family', 'sans-serif']].forEach(([k, v]) => t.setAttribute(k, String(v)));
-      t.textContent = line;
+      [['x', a.x], ['y', -a.y + a.size + 10], ['font-size', 9], ['text-anchor', 'middle'], ['font-family', 'sans-serif']].forEach(([k, v]) => t.setAttribute(k, String(v)));
+      t.textContent = a.label;
       svg.append(t);
-    });
+    }
   });
-  download(new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }), 'svg');
+  return { text: new XMLSerializer().serializeToString(svg), w, h };
+}
+
+function exportSVG() {
+  download(new Blob([svgOfView().text], { type: 'image/svg+xml' }), 'svg');
+}
+
+// exportPNG rasterises the SVG of the view.
+function exportPNG() {
+  const { text, w, h } = svgOfView();
+  const img = new Image();
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  img.onload = () => {
+    const scale = Math.min(2, 16000 / Math.max(w, h));
+    const c = document.createElement('canvas');
+    c.width = Math.round(w * scale); c.height = Math.round(h * scale);
+    const ctx = c.getContext('2d');
+    ctx.scale(scale, scale);
+    ctx.drawImage(img, 0, 0);
+    URL.revokeObjectURL(url);
+    c.toBlob((b) => download(b, 'png'), 'image/png');
+  };
+  img.src = url;
 }
 
 function download(blob, ext) {
@@ -609,28 +619,35 @@ async function show(doc) {
   fillSelect($('f-pattern'), [...new Set((doc.patterns || []).map((p) => p.kind))].sort().map((k) => [k, k]), $('f-pattern').value);
   renderAccounting(); // before the graph: the footer's height sets the graph's
   renderTimeline();
-  if (state.cy) state.cy.destroy();
+  if (state.sigma) state.sigma.kill();
   state.big = doc.nodes.length > 2000;
+  state.match.clear();
+  state.selectedEdges.clear();
   const vis = visibleSets();
   const pos = layout(vis);
   phase('layout');
-  state.cy = cytoscape({
-    container: $('graph'), elements: elements(vis, pos), style: cyStyle(), layout: { name: 'preset' },
-    wheelSensitivity: 0.3, textureOnViewport: state.big, hideEdgesOnViewport: state.big, minZoom: 0.01,
+  state.graph = buildGraph(vis, pos);
+  phase('graph');
+  state.sigma = new Sigma(state.graph, $('graph'), {
+    defaultEdgeType: 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: 5, labelSize: 11, labelDensity: 1,
+    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20,
+    // Search hits and the selected node stand out; a reducer changes only what is drawn.
+    nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
+    edgeReducer: (id, a) => (state.selectedEdges.has(id) ? { ...a, color: '#e84393', size: a.size + 2, zIndex: 1 } : a),
   });
-  phase('cy');
-  state.cy.on('tap', 'node', (ev) => {
-    const id = ev.target.id();
-    if (id.startsWith('group:')) {
-      state.expanded.add(id);
-      showGroup(id);
-      refresh().then(() => { document.body.dataset.expanded = id; });
-    } else showNode(id);
+  phase('sigma');
+  state.sigma.on('clickNode', ({ node }) => {
+    if (node.startsWith('group:')) {
+      state.expanded.add(node);
+      showGroup(node);
+      refresh().then(() => { document.body.dataset.expanded = node; });
+    } else {
+      showNode(node);
+      state.sigma.refresh();
+    }
   });
   counts(vis);
-  fitTo(pos);
-  await new Promise((resolve) => state.cy.one('render', () => resolve()));
-  phase('render');
+  // Sigma drew in its constructor or in a frame it asked for before this one.
   await new Promise((r) => requestAnimationFrame(() => r()));
   phase('frame');
   document.body.dataset.phases = phases.join(', ');
@@ -657,25 +674,27 @@ async function main() {
   $('case').addEventListener('change', () => openCase($('case').value));
   for (const id of ['f-asset', 'f-min', 'f-from', 'f-to', 'f-pattern']) $(id).addEventListener('change', () => refresh());
   $('search').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') search(ev.target.value); });
-  $('fit').addEventListener('click', () => state.cy.fit(state.cy.elements(':visible'), 30));
-  $('export-png').addEventListener('click', () => state.cy.png({ output: 'blob-promise', full: true, bg: '#ffffff', scale: 2 }).then((b) => download(b, 'png')));
+  $('fit').addEventListener('click', () => state.sigma.getCamera().animatedReset());
+  $('export-png').addEventListener('click', exportPNG);
   $('export-svg').addEventListener('click', exportSVG);
   await openCase(cases[0].id);
 }
 
-// view is read by the browser tests to find where a node is drawn.
+// flowtraceView is read by the browser tests to find where a node is drawn.
 window.flowtraceView = {
   position(id) {
-    const n = state.cy.getElementById(id);
+    const g = state.graph;
+    if (!g.hasNode(id)) return { x: 0, y: 0, visible: false };
+    const a = g.getNodeAttributes(id);
     const r = $('graph').getBoundingClientRect();
-    const p = n.renderedPosition();
-    return { x: r.left + p.x, y: r.top + p.y, visible: n.nonempty() && n.visible() };
+    const p = state.sigma.graphToViewport({ x: a.x, y: a.y });
+    return { x: r.left + p.x, y: r.top + p.y, visible: !a.hidden };
   },
   groups() {
-    return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: state.cy.getElementById(g.id).visible() }));
+    return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: !state.graph.getNodeAttribute(g.id, 'hidden') }));
   },
   shownEdgeAssets() {
-    return state.cy.edges(':visible').filter((e) => /^e\d/.test(e.id())).map((e) => state.doc.edges[Number(e.id().slice(1))].asset);
+    return state.graph.filterEdges((id, a) => !a.hidden && /^e\d/.test(id)).map((id) => state.doc.edges[Number(id.slice(1))].asset);
   },
 };
 
