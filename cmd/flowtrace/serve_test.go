@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -581,4 +582,41 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 	if !strings.Contains(stderr.String(), "not a loopback address") {
 		t.Errorf("stderr %q, want the warning about a non-loopback --listen", stderr.String())
 	}
+}
+
+// TestServeSearchAndExport finds a transfer by its tx hash and exports the
+// view as SVG: one circle per node shown, one line per edge shown.
+func TestServeSearchAndExport(t *testing.T) {
+	dir := demoCase(t)
+	g := readGraph(t, dir)
+	var from, hash string
+	for _, e := range g.Edges {
+		if e.From != g.Seeds[0] {
+			from, hash = e.From, e.Transfers[0].TxHash
+			break
+		}
+	}
+	_, hs := startServer(t, dir)
+	ctx, pageErrs := browser(t)
+	openPage(t, ctx, hs.URL, pageErrs)
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#search"), hash+"\r"),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#panel[data-address=%q]`, from))),
+	)
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#panel table.transfers tr')].map(r => r.dataset.tx)`); !slices.Contains(got, hash) {
+		t.Errorf("searching %s shows %s with transfers %v, want the hash among them", hash, from, got)
+	}
+	svg := eval[string](t, ctx, `flowtraceView.svg()`)
+	var doc struct {
+		Circles []struct{} `xml:"circle"`
+		Lines   []struct{} `xml:"line"`
+	}
+	if err := xml.Unmarshal([]byte(svg), &doc); err != nil {
+		t.Fatalf("the exported SVG does not parse: %v", err)
+	}
+	if nodes, edges := text(t, ctx, "#shown-nodes"), text(t, ctx, "#shown-edges"); fmt.Sprint(len(doc.Circles)) != nodes || fmt.Sprint(len(doc.Lines)) != edges {
+		t.Errorf("the SVG has %d nodes and %d edges, the page shows %s and %s", len(doc.Circles), len(doc.Lines), nodes, edges)
+	}
+	screenshot(t, ctx)
+	noPageErrors(t, pageErrs)
 }

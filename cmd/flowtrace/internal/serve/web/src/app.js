@@ -693,6 +693,9 @@ window.flowtraceView = {
   groups() {
     return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: !state.graph.getNodeAttribute(g.id, 'hidden') }));
   },
+  svg() {
+    return svgOfView().text;
+  },
   shownEdgeAssets() {
     return state.graph.filterEdges((id, a) => !a.hidden && /^e\d/.test(id)).map((id) => state.doc.edges[Number(id.slice(1))].asset);
   },
