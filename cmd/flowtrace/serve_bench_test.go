@@ -36,7 +36,8 @@ func synthCase(b *testing.B, n int) string {
 
 // BenchmarkServeRender loads the page of flowtrace serve in headless
 // chromium and reports the time from navigation start to the first complete
-// render of the graph (ms/render, read from the page's performance clock).
+// render of the graph (ms/render, read from the page's performance clock),
+// and the mean time between frames while the view pans (ms/frame).
 //
 //	go test ./cmd/flowtrace -run '^$' -bench ServeRender -benchtime 3x
 func BenchmarkServeRender(b *testing.B) {
@@ -52,7 +53,7 @@ func BenchmarkServeRender(b *testing.B) {
 			}
 			_, hs := startServer(b, dir)
 			ctx, pageErrs := browser(b)
-			var total, nodes float64
+			var total, nodes, frames float64
 			b.ResetTimer()
 			for b.Loop() {
 				if err := chromedp.Do(ctx, chromedp.Navigate(hs.URL), chromedp.WaitVisible(chromedp.CSS(`body[data-ready], body[data-error]`))); err != nil {
@@ -64,9 +65,11 @@ func BenchmarkServeRender(b *testing.B) {
 				}
 				total += ms
 				nodes = eval[float64](b, ctx, `Number(document.getElementById('count-nodes').textContent)`)
+				frames += eval[float64](b, ctx, `flowtraceView.pan(30)`, chromedp.EvalAwaitPromise)
 			}
 			b.Logf("phases (ms since navigation start): %s", eval[string](b, ctx, `document.body.dataset.phases`))
 			b.ReportMetric(total/float64(b.N), "ms/render")
+			b.ReportMetric(frames/float64(b.N), "ms/frame")
 			b.ReportMetric(nodes, "nodes")
 			screenshot(b, ctx)
 			noPageErrors(b, pageErrs)

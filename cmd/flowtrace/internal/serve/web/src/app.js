@@ -500,6 +500,8 @@ async function expandHop(n) {
     showNode(n.address);
     $('status').textContent = 'expanded ' + short(n.address) + ': ' + doc.nodes.length + ' nodes';
     document.body.dataset.expandedHop = n.address;
+    const opt = [...$('case').options].find((o) => o.value === state.caseId);
+    if (opt) opt.textContent = state.caseId + ' (' + doc.nodes.length + ' nodes)';
   } catch (err) { $('status').textContent = 'expand failed: ' + err.message; }
 }
 
@@ -630,7 +632,7 @@ async function show(doc) {
   phase('graph');
   state.sigma = new Sigma(state.graph, $('graph'), {
     defaultEdgeType: 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: 5, labelSize: 11, labelDensity: 1,
-    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20,
+    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: state.big, hideLabelsOnMove: state.big,
     // Search hits and the selected node stand out; a reducer changes only what is drawn.
     nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
     edgeReducer: (id, a) => (state.selectedEdges.has(id) ? { ...a, color: '#e84393', size: a.size + 2, zIndex: 1 } : a),
@@ -695,6 +697,23 @@ window.flowtraceView = {
   },
   svg() {
     return svgOfView().text;
+  },
+  // pan moves the camera a little on each of n frames and resolves to the
+  // mean time between frames, in ms (the benchmark's panning figure).
+  pan(n) {
+    const cam = state.sigma.getCamera();
+    return new Promise((resolve) => {
+      let i = 0; let start = 0;
+      const step = (t) => {
+        if (i === 0) start = t;
+        if (i === n) { cam.setState({ x: 0.5, y: 0.5 }); resolve((t - start) / n); return; }
+        const st = cam.getState();
+        cam.setState({ x: st.x + 0.002, y: st.y }); // sigma draws in the next frame
+        i++;
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
   },
   shownEdgeAssets() {
     return state.graph.filterEdges((id, a) => !a.hidden && /^e\d/.test(id)).map((id) => state.doc.edges[Number(id.slice(1))].asset);
