@@ -631,7 +631,8 @@ async function show(doc) {
   state.graph = buildGraph(vis, pos);
   phase('graph');
   state.sigma = new Sigma(state.graph, $('graph'), {
-    defaultEdgeType: 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: 5, labelSize: 11, labelDensity: 1,
+    // Large graphs: plain lines (cheaper than arrows) and fewer labels.
+    defaultEdgeType: state.big ? 'line' : 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: state.big ? 8 : 5, labelSize: 11, labelDensity: state.big ? 0.1 : 1,
     zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: state.big, hideLabelsOnMove: state.big,
     // Search hits and the selected node stand out; a reducer changes only what is drawn.
     nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
