@@ -96,3 +96,13 @@ patterns-eval:
 bench-btc:
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --btc-scan 1440 --out out/bench-btc.json
+
+#? web: rebuild the page of flowtrace serve (npm ci + esbuild) into cmd/flowtrace/internal/serve/web/dist
+WEB := cmd/flowtrace/internal/serve/web
+.PHONY: web web-check
+web:
+	cd $(WEB) && npm ci --no-audit --no-fund && npm run build
+
+#? web-check: rebuild the page and fail if the committed bundle differs from its sources
+web-check: web
+	git diff --exit-code -- $(WEB)/dist || { echo "web-check: the committed bundle is stale: run make web and commit $(WEB)/dist"; exit 1; }

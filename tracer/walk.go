@@ -18,6 +18,10 @@ type Options struct {
 	Window BlockRange
 	// MaxDepth is the number of hops followed from the seeds; <= 0 means no limit.
 	MaxDepth int
+	// Expand are addresses whose outflows are read even past MaxDepth (one
+	// more hop asked for a node, as flowtrace serve does); the recipients
+	// stop at the depth limit as usual.
+	Expand []Address
 	// MinValue is the smallest tainted amount a transfer must carry to be followed.
 	MinValue Threshold
 	// MaxAddresses caps the addresses in the trace; <= 0 means no limit.
@@ -261,7 +265,7 @@ func (w *walker) frontier() ([]Address, BlockRange) {
 		if !ok || (n.covered && first >= n.coveredFrom) {
 			continue
 		}
-		if w.opts.MaxDepth > 0 && n.Depth >= w.opts.MaxDepth {
+		if w.opts.MaxDepth > 0 && n.Depth >= w.opts.MaxDepth && !slices.Contains(w.opts.Expand, a) {
 			n.Stop = NodeDepth
 			continue
 		}

@@ -260,6 +260,16 @@ func TestWalkBudgetsAndDepth(t *testing.T) {
 			t.Errorf("buckets = %v, want 100 not followed (depth limit) and nothing dormant", tr.Summary.Assets[0].Buckets)
 		}
 	})
+	t.Run("expand past depth", func(t *testing.T) {
+		tr := walk(t, &fakeSource{transfers: chain}, Options{MaxDepth: 2, Expand: []Address{"h1", "h2"}})
+		if got := len(tr.Nodes); got != 5 {
+			t.Errorf("nodes = %v, want seed + 2 hops + h2 (expanded h1) + h3 (expanded h2)", nodeSet(tr))
+		}
+		if node(tr, "h1").Stop == NodeDepth || node(tr, "h3").Stop != NodeDepth {
+			t.Errorf("h1 stop %q, h3 stop %q; want h1 followed and h3 at the depth limit", node(tr, "h1").Stop, node(tr, "h3").Stop)
+		}
+		checkConservation(t, tr)
+	})
 	t.Run("addresses", func(t *testing.T) {
 		tr := walk(t, &fakeSource{transfers: chain}, Options{MaxAddresses: 4})
 		if len(tr.Nodes) != 4 || tr.Stats.StopReason != StopAddresses {

@@ -121,7 +121,7 @@ func recordDevTheft(t *testing.T, dir string) {
 
 // caseArgs reads a case's args file (one argument a line); file arguments
 // are relative to the case directory.
-func caseArgs(t *testing.T, dir string) []string {
+func caseArgs(t testing.TB, dir string) []string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "args"))
 	if err != nil {

@@ -73,5 +73,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newTraceCmd(stdout, stderr), newBatchCmd(stdout, stderr), newWorkerCmd(stdout, stderr))
 	root.AddCommand(newCacheCmd(stdout, stderr), newTransfersCmd(stdout, stderr))
+	root.AddCommand(newServeCmd(stdout, stderr))
 	return root
 }

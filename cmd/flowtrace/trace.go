@@ -32,6 +32,7 @@ type traceOptions struct {
 	toBlock   string
 
 	depth           int
+	expand          []string
 	minValue        string
 	taint           string
 	maxAddresses    int
@@ -108,7 +109,8 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f.Int64Var(&o.maxRequests, "max-rpc-requests", 0, "stop after this many JSON-RPC requests (0 = no limit)")
 	f.Uint64Var(&o.maxBlocks, "max-blocks", 100000, "refuse to scan more blocks than this for native transfers")
 	f.BoolVar(&o.stopAtContracts, "stop-at-contracts", false, "treat unlabelled contracts as endpoints instead of following them")
-	group(cmd, "Where to stop", "depth", "max-addresses", "max-rpc-requests", "max-blocks", "stop-at-contracts")
+	f.StringSliceVar(&o.expand, "expand", nil, "addresses followed one hop past --depth (what flowtrace serve's \"expand one hop\" adds)")
+	group(cmd, "Where to stop", "depth", "expand", "max-addresses", "max-rpc-requests", "max-blocks", "stop-at-contracts")
 
 	o.registerNode(cmd)
 
@@ -133,6 +135,7 @@ type traceRequest struct {
 	threshold tracer.Threshold
 	taint     tracer.TaintModel
 	compare   []tracer.TaintModel // the other models, for --taint all
+	expand    []tracer.Address
 	native    evm.NativeMode
 	cache     cacheSpec
 }
@@ -153,6 +156,13 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 			return nil, usageErr("--seed: %v", err)
 		}
 		r.seeds = append(r.seeds, a)
+	}
+	for _, s := range o.expand {
+		a, err := parseAddress(s)
+		if err != nil {
+			return nil, usageErr("--expand: %v", err)
+		}
+		r.expand = append(r.expand, a)
 	}
 	for _, h := range o.theftTxs {
 		if !txHash.MatchString(h) {
@@ -226,7 +236,7 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 	saveRecording := n.save
 
 	trace, err := tracer.Walk(ctx, traced, tracer.Options{
-		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, MinValue: req.threshold,
+		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, Expand: req.expand, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
 		Taint: req.taint, CompareTaint: req.compare,
 		TheftTxs: req.theftTxs, Labels: reg, Tokens: reg, Progress: func(l tracer.LevelStats) {
@@ -328,6 +338,13 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 	}
 	if len(r.theftTxs) > 0 {
 		p["theft_txs"] = strings.Join(r.theftTxs, ",")
+	}
+	if len(r.expand) > 0 {
+		var ex []string
+		for _, a := range r.expand {
+			ex = append(ex, string(a))
+		}
+		p["expand"] = strings.Join(ex, ",")
 	}
 	return p
 }

@@ -1,0 +1,724 @@
+// The page of `flowtrace serve`: a view of a case folder's graph.json.
+// Everything that comes from the trace (labels, symbols, addresses) is put
+// in the page with textContent or drawn on the canvas, never parsed as HTML.
+import Graph from 'graphology';
+import Sigma from 'sigma';
+
+const token = document.querySelector('meta[name="flowtrace-token"]').content;
+const $ = (id) => document.getElementById(id);
+
+// Node looks per category, as in graph.dot's legend (graph/dot.go).
+const STYLES = {
+  seed: ['octagon', '#e74c3c', '#ffffff'],
+  eoa: ['ellipse', '#dfe6e9', '#000000'],
+  contract: ['rectangle', '#b2bec3', '#000000'],
+  exchange: ['pentagon', '#27ae60', '#ffffff'],
+  bridge: ['tag', '#2980b9', '#ffffff'],
+  mixer: ['octagon', '#8e44ad', '#ffffff'],
+  dex: ['barrel', '#f39c12', '#000000'],
+  sanctioned: ['octagon', '#000000', '#ffffff'],
+  other: ['round-rectangle', '#ecf0f1', '#000000'],
+  cross_chain: ['tag', '#d6eaf8', '#000000'],
+  group: ['round-rectangle', '#f5f6fa', '#000000'],
+};
+const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
+
+const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], graph: null, sigma: null, match: new Set(), selectedEdges: new Set(), model: null, expanded: new Set(), selected: '' };
+
+// el builds an element whose text is set with textContent.
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function link(url, text) {
+  if (!url) return el('span', text, 'mono');
+  const a = el('a', text, 'mono');
+  a.href = url;
+  a.target = '_blank';
+  a.rel = 'noopener noreferrer';
+  return a;
+}
+
+function explorer(chain, kind, value) {
+  const ex = state.cfg && state.cfg.explorers && state.cfg.explorers[chain];
+  if (!ex || !ex[kind]) return '';
+  const url = ex[kind].replace('{' + kind + '}', encodeURIComponent(value));
+  return /^https?:\/\//.test(url) ? url : '';
+}
+
+function short(a) {
+  return a.length > 14 ? a.slice(0, 8) + '…' + a.slice(-4) : a;
+}
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: 'POST', body: JSON.stringify(body), credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-Flowtrace-Token': token },
+  };
+  const r = await fetch(path, init);
+  const data = await r.json();
+  if (!r.ok) throw new Error(data.error || r.statusText);
+  return data;
+}
+
+// Asset metadata: symbol and decimals from the summary and the edges.
+function assetInfo(doc) {
+  const info = new Map();
+  for (const a of doc.summary.assets || []) info.set(a.asset, { symbol: a.symbol || short(a.asset), decimals: a.decimals });
+  for (const e of doc.edges) if (!info.has(e.asset)) info.set(e.asset, { symbol: e.symbol || short(e.asset), decimals: e.asset === 'native' ? 18 : 0 });
+  return info;
+}
+
+function units(amount, decimals) {
+  const v = BigInt(amount || '0');
+  const d = BigInt(10) ** BigInt(decimals || 0);
+  return Number(v / d) + Number(v % d) / Number(d);
+}
+
+function fmtAmount(amount, asset) {
+  const a = state.model.assets.get(asset) || { symbol: short(asset), decimals: 0 };
+  const n = units(amount, a.decimals);
+  return n.toLocaleString('en-US', { maximumFractionDigits: n < 1 ? 6 : 2 }) + ' ' + a.symbol;
+}
+
+// buildModel indexes graph.json and finds the fan-outs to collapse: a
+// payer's plain leaves (no outflow, no labels, paid by it only), as graph.dot does.
+function buildModel(doc) {
+  const nodes = new Map();
+  doc.nodes.forEach((n) => nodes.set(n.address, n));
+  const out = new Map(); const inc = new Map();
+  doc.edges.forEach((e, i) => {
+    e.id = 'e' + i;
+    if (!out.has(e.from)) out.set(e.from, []);
+    if (!inc.has(e.to)) inc.set(e.to, []);
+    out.get(e.from).push(e); inc.get(e.to).push(e);
+  });
+  // Fan-outs: the recipients of a detected fan-out paid by its payer only
+  // (no labels, not a seed), and wide runs of plain leaves as graph.dot folds them.
+  const groups = new Map(); const groupOf = new Map();
+  const plain = (t, payer) => {
+    const n = nodes.get(t);
+    return n && t !== payer && !groupOf.has(t) && n.labels.length === 0 && n.category !== 'seed' &&
+      (inc.get(t) || []).every((e) => e.from === payer);
+  };
+  const addGroup = (payer, members) => {
+    if (members.length < MIN_FAN_OUT) return;
+    const id = 'group:' + payer;
+    if (groups.has(id)) return;
+    const targets = new Set();
+    members.forEach((m) => (out.get(m) || []).forEach((e) => { if (!members.includes(e.to)) targets.add(e.to); }));
+    groups.set(id, { id, payer, members, targets: [...targets] });
+    members.forEach((t) => groupOf.set(t, id));
+  };
+  for (const p of doc.patterns || []) {
+    if (p.kind !== 'fan_out') continue;
+    let payer = ''; let best = 0;
+    for (const a of p.addresses) {
+      const paid = (out.get(a) || []).filter((e) => p.addresses.includes(e.to)).length;
+      if (paid > best) { best = paid; payer = a; }
+    }
+    if (payer) addGroup(payer, [...new Set((out.get(payer) || []).map((e) => e.to))].filter((t) => p.addresses.includes(t) && plain(t, payer)));
+  }
+  for (const [addr, edges] of out) {
+    addGroup(addr, [...new Set(edges.map((e) => e.to))].filter((t) => plain(t, addr) && !out.has(t)).length > 12
+      ? [...new Set(edges.map((e) => e.to))].filter((t) => plain(t, addr) && !out.has(t)) : []);
+  }
+  const patternsOf = new Map();
+  (doc.patterns || []).forEach((p) => p.addresses.forEach((a) => {
+    if (!patternsOf.has(a)) patternsOf.set(a, []);
+    patternsOf.get(a).push(p);
+  }));
+  const txIndex = new Map();
+  doc.edges.forEach((e) => e.transfers.forEach((t) => {
+    if (!txIndex.has(t.tx_hash.toLowerCase())) txIndex.set(t.tx_hash.toLowerCase(), []);
+    txIndex.get(t.tx_hash.toLowerCase()).push(e);
+  }));
+  return { nodes, out, inc, groups, groupOf, patternsOf, txIndex, assets: assetInfo(doc) };
+}
+
+// filters returns the predicate of visible edges and the pattern filter.
+function filters() {
+  const asset = $('f-asset').value;
+  const min = parseFloat($('f-min').value) || 0;
+  const from = $('f-from').value === '' ? -Infinity : Number($('f-from').value);
+  const to = $('f-to').value === '' ? Infinity : Number($('f-to').value);
+  const pattern = $('f-pattern').value;
+  const m = state.model;
+  const edge = (e) => {
+    if (asset && e.asset !== asset) return false;
+    const a = m.assets.get(e.asset);
+    if (min > 0 && units(e.tainted || e.amount, a ? a.decimals : 0) < min) return false;
+    return e.transfers.some((t) => t.block_number >= from && t.block_number <= to);
+  };
+  let inPattern = null;
+  if (pattern) {
+    inPattern = new Set();
+    (state.doc.patterns || []).filter((p) => p.kind === pattern).forEach((p) => p.addresses.forEach((a) => inPattern.add(a)));
+  }
+  return { edge, inPattern };
+}
+
+// visibleSets decides what is shown: filtered edges, their ends and the
+// seeds; a collapsed fan-out's members shown as one group node.
+function visibleSets() {
+  const { edge, inPattern } = filters();
+  const m = state.model;
+  const nodes = new Set(); const edges = new Set();
+  for (const e of state.doc.edges) {
+    if (!edge(e)) continue;
+    if (inPattern && !(inPattern.has(e.from) && inPattern.has(e.to))) continue;
+    edges.add(e.id); nodes.add(e.from); nodes.add(e.to);
+  }
+  for (const s of state.doc.seeds || []) if (m.nodes.has(s)) nodes.add(s);
+  const groups = new Set();
+  for (const [id, g] of m.groups) {
+    if (state.expanded.has(id)) continue;
+    const shown = g.members.filter((a) => nodes.has(a));
+    if (shown.length < 2) continue;
+    groups.add(id);
+    shown.forEach((a) => nodes.delete(a));
+  }
+  return { nodes, edges, groups };
+}
+
+// layout places nodes left to right by hop depth; within a layer by the
+// mean position of their payers (one barycentre pass), 40px apart.
+function layout(vis) {
+  const m = state.model;
+  const depthOf = (id) => {
+    if (id.startsWith('group:')) return m.nodes.get(m.groups.get(id).payer).depth + 1;
+    return m.nodes.get(id).depth;
+  };
+  const layers = new Map();
+  const ids = [...vis.nodes, ...vis.groups];
+  ids.forEach((id) => {
+    const d = depthOf(id);
+    if (!layers.has(d)) layers.set(d, []);
+    layers.get(d).push(id);
+  });
+  const pos = new Map();
+  const parentsOf = (id) => {
+    if (id.startsWith('group:')) return [m.groups.get(id).payer];
+    return (m.inc.get(id) || []).map((e) => (vis.nodes.has(e.from) ? e.from : m.groupOf.get(e.from) || e.from));
+  };
+  // A layer taller than perColumn wraps into columns, so that a wide hop
+  // stays a block instead of a line thousands of nodes high.
+  const perColumn = Math.max(40, Math.ceil(2 * Math.sqrt(ids.length)));
+  let x = 0;
+  for (const d of [...layers.keys()].sort((a, b) => a - b)) {
+    const layer = layers.get(d);
+    const key = new Map();
+    layer.forEach((id) => {
+      const ys = parentsOf(id).map((p) => pos.get(p)).filter((p) => p).map((p) => p.y);
+      key.set(id, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
+    });
+    layer.sort((a, b) => key.get(a) - key.get(b) || (a < b ? -1 : 1));
+    const cols = Math.ceil(layer.length / perColumn);
+    const rows = Math.ceil(layer.length / cols);
+    layer.forEach((id, i) => pos.set(id, { x: x + Math.floor(i / rows) * 60, y: (i % rows - (rows - 1) / 2) * 40 }));
+    x += (cols - 1) * 60 + 240;
+  }
+  return pos;
+}
+
+// edgeSize is an edge's width by its value (whole units, log scale).
+function edgeSize(e) {
+  const a = state.model.assets.get(e.asset);
+  const v = units(e.tainted && e.tainted !== '0' ? e.tainted : e.amount, a ? a.decimals : 0);
+  return Math.min(8, 1 + 0.8 * Math.log10(1 + v));
+}
+
+function nodeLabel(n) {
+  const name = n.labels.length ? n.labels[0].name : '';
+  const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
+  const chain = n.chain !== state.doc.chain ? n.chain + ': ' : '';
+  const text = chain + short(n.address) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
+  // Large graphs label only what carries a name: text is the costliest part to lay out.
+  return state.big && !user && !name && n.category !== 'seed' ? '' : text;
+}
+
+// shownEdge says whether the edge key is drawn under vis.
+function shownEdge(vis, id, source, target) {
+  if (id.startsWith('ge:')) return vis.groups.has(id.slice(3));
+  if (id.startsWith('gx:')) return vis.groups.has(source) && vis.nodes.has(target);
+  const d = state.doc.edges[Number(id.slice(1))];
+  return vis.edges.has(id) && vis.nodes.has(d.to) && vis.nodes.has(d.from);
+}
+
+const EDGE_COLORS = { native: '#34495e', token: '#16a085', grouped: '#95a5a6' };
+
+// buildGraph puts all nodes, groups and edges in a graphology graph, placed
+// and hidden as vis and pos say; sigma draws it with WebGL.
+function buildGraph(vis, pos) {
+  const m = state.model;
+  const g = new Graph({ multi: true, type: 'directed' });
+  const anywhere = pos.values().next().value || { x: 0, y: 0 };
+  const at = (id) => pos.get(id) || anywhere;
+  for (const n of state.doc.nodes) {
+    const p = at(n.address);
+    const st = STYLES[n.category] || STYLES.other;
+    g.addNode(n.address, { x: p.x, y: -p.y, size: n.category === 'seed' ? 9 : 6, color: st[1], label: nodeLabel(n), hidden: !vis.nodes.has(n.address) });
+  }
+  for (const grp of m.groups.values()) {
+    const p = at(grp.id);
+    g.addNode(grp.id, { x: p.x, y: -p.y, size: 10, color: '#95a5a6', label: grp.members.length + ' addresses (click to expand)', hidden: !vis.groups.has(grp.id) });
+    const ge = 'ge:' + grp.id;
+    g.addEdgeWithKey(ge, grp.payer, grp.id, { size: 2.5, color: EDGE_COLORS.grouped, hidden: !shownEdge(vis, ge) });
+    grp.targets.forEach((t, i) => {
+      const id = 'gx:' + i + ':' + grp.id;
+      g.addEdgeWithKey(id, grp.id, t, { size: 1.5, color: EDGE_COLORS.grouped, hidden: !shownEdge(vis, id, grp.id, t) });
+    });
+  }
+  for (const e of state.doc.edges) {
+    g.addEdgeWithKey(e.id, e.from, e.to, { size: edgeSize(e), color: e.asset === 'native' ? EDGE_COLORS.native : EDGE_COLORS.token, hidden: !shownEdge(vis, e.id) });
+  }
+  return g;
+}
+
+// counts shows how much of the graph is drawn.
+function counts(vis) {
+  let shownEdges = 0;
+  state.graph.forEachEdge((id, a) => { if (!a.hidden) shownEdges++; });
+  const shownNodes = vis.nodes.size + vis.groups.size;
+  $('shown-nodes').textContent = shownNodes;
+  $('shown-edges').textContent = shownEdges;
+  document.body.dataset.shownNodes = String(shownNodes);
+  document.body.dataset.shownEdges = String(shownEdges);
+}
+
+// rendered resolves after sigma's next frame.
+function rendered() {
+  return new Promise((resolve) => {
+    state.sigma.once('afterRender', () => resolve());
+    state.sigma.scheduleRefresh();
+  });
+}
+
+// refresh applies filters and collapsing, lays out what is shown and
+// updates the counts. It resolves after the next render.
+function refresh() {
+  const g = state.graph;
+  const vis = visibleSets();
+  const pos = layout(vis);
+  const anywhere = pos.values().next().value || { x: 0, y: 0 };
+  g.updateEachNodeAttributes((id, a) => {
+    const show = id.startsWith('group:') ? vis.groups.has(id) : vis.nodes.has(id);
+    const p = pos.get(id) || anywhere;
+    return { ...a, hidden: !show, x: p.x, y: -p.y };
+  });
+  // The hint makes sigma index the edges again: without it, it repaints them
+  // in place and throws on an edge it has not drawn yet.
+  g.updateEachEdgeAttributes((id, a, source, target) => ({ ...a, hidden: !shownEdge(vis, id, source, target) }), { attributes: ['hidden', 'zIndex'] });
+  counts(vis);
+  state.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
+  return rendered();
+}
+
+function fillSelect(sel, entries, keep) {
+  const first = sel.options[0];
+  sel.replaceChildren(first);
+  for (const [value, text] of entries) {
+    const o = el('option', text);
+    o.value = value;
+    sel.append(o);
+  }
+  if (keep) sel.value = keep;
+}
+
+function renderAccounting() {
+  const box = $('accounting');
+  box.replaceChildren(el('h3', 'Where the stolen value went'));
+  for (const a of state.doc.summary.assets || []) {
+    const row = el('div');
+    row.append(el('div', (a.symbol || short(a.asset)) + ' — stolen ' + fmtAmount(a.stolen, a.asset), 'asset-name'));
+    const bar = el('div', undefined, 'bar');
+    const legend = el('div', undefined, 'legend');
+    for (const [bucket, share] of Object.entries(a.shares || {}).sort()) {
+      const pct = parseFloat(share) || 0;
+      const cls = 'b-' + (['exchange', 'bridge', 'mixer', 'swapped', 'dormant', 'below_threshold'].includes(bucket) ? bucket : bucket.startsWith('not_followed') ? 'not_followed' : 'other');
+      const seg = el('span', undefined, cls);
+      seg.style.width = pct + '%';
+      seg.title = bucket + ' ' + share;
+      bar.append(seg);
+      const item = el('span');
+      item.append(el('span', undefined, 'swatch ' + cls), document.createTextNode(bucket + ' ' + share));
+      legend.append(item);
+    }
+    row.append(bar, legend);
+    box.append(row);
+  }
+}
+
+function renderTimeline() {
+  const box = $('timeline');
+  const blocks = [];
+  state.doc.edges.forEach((e) => e.transfers.forEach((t) => blocks.push(t.block_number)));
+  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block'));
+  if (!blocks.length) return;
+  const lo = Math.min(...blocks); const hi = Math.max(...blocks);
+  const n = Math.min(100, hi - lo + 1);
+  const bins = new Array(n).fill(0);
+  blocks.forEach((b) => bins[Math.min(n - 1, Math.floor(((b - lo) / (hi - lo + 1)) * n))]++);
+  const peak = Math.max(...bins);
+  const row = el('div', undefined, 'bins');
+  bins.forEach((c, i) => {
+    const s = el('span');
+    s.style.height = (100 * c / peak) + '%';
+    const from = lo + Math.floor(i * (hi - lo + 1) / n);
+    s.title = c + ' transfers from block ' + from;
+    row.append(s);
+  });
+  box.append(row, el('div', 'blocks ' + lo + ' – ' + hi, 'hint'));
+}
+
+function kv(table, k, v) {
+  const tr = el('tr');
+  const td = el('td');
+  if (v instanceof Node) td.append(v); else td.textContent = v;
+  tr.append(el('td', k), td);
+  table.append(tr);
+}
+
+function showGroup(id) {
+  const g = state.model.groups.get(id);
+  const p = $('panel');
+  p.replaceChildren(el('h2', 'fan-out of ' + short(g.payer)), el('p', g.members.length + ' addresses paid only by ' + g.payer + ', with no outflow and no labels.', 'hint'));
+  const ul = el('ul', undefined, 'members');
+  g.members.forEach((a) => ul.append(el('li', a, 'mono')));
+  p.append(ul);
+}
+
+function showNode(addr) {
+  const m = state.model; const n = m.nodes.get(addr);
+  if (!n) return;
+  state.selected = addr;
+  const p = $('panel');
+  p.replaceChildren();
+  p.dataset.address = addr;
+  const h = el('h2');
+  h.append(link(explorer(n.chain, 'address', n.address), n.address));
+  p.append(h);
+  const t = el('table');
+  kv(t, 'chain', n.chain); kv(t, 'category', n.category); kv(t, 'hop', n.depth);
+  kv(t, 'first seen', 'block ' + n.first_seen_block); kv(t, 'contract', n.is_contract ? 'yes' : 'no');
+  if (n.stop) kv(t, 'stop', n.stop);
+  p.append(t);
+
+  p.append(el('h3', 'Labels'));
+  const labels = el('ul', undefined, 'labels');
+  n.labels.forEach((l) => labels.append(el('li', l.name + ' (' + l.category + ', source: ' + l.source + ')')));
+  state.userLabels.filter((l) => l.address.toLowerCase() === addr.toLowerCase())
+    .forEach((l) => labels.append(el('li', l.label + ' (' + l.category + ', source: ' + l.source + ', ' + 'labels.csv)')));
+  if (!labels.children.length) labels.append(el('li', 'none', 'hint'));
+  p.append(labels);
+
+  p.append(el('h3', 'Received / held'));
+  const rh = el('table');
+  const assets = new Set([...Object.keys(n.received || {}), ...Object.keys(n.held || {})]);
+  assets.forEach((a) => kv(rh, state.model.assets.has(a) ? state.model.assets.get(a).symbol : short(a),
+    'received ' + fmtAmount((n.received || {})[a] || '0', a) + ' · held ' + fmtAmount((n.held || {})[a] || '0', a)));
+  if (!assets.size) kv(rh, '—', 'nothing tainted');
+  p.append(rh);
+
+  const pats = m.patternsOf.get(addr) || [];
+  if (pats.length) {
+    p.append(el('h3', 'Patterns'));
+    const ul = el('ul', undefined, 'patterns');
+    pats.forEach((pt) => {
+      const li = el('li', pt.kind + ' (confidence ' + pt.confidence + ')');
+      const details = Object.entries(pt.detail || {}).map(([k, v]) => k + ': ' + v).join('; ');
+      if (details) li.append(el('div', details, 'hint'));
+      const ev = el('ul');
+      (pt.evidence || []).forEach((e) => {
+        const eli = el('li');
+        eli.append(link(explorer(state.doc.chain, 'tx', e.tx_hash), short(e.tx_hash)), document.createTextNode(' block ' + e.block));
+        ev.append(eli);
+      });
+      li.append(ev);
+      ul.append(li);
+    });
+    p.append(ul);
+  }
+
+  p.append(el('h3', 'Transfers'));
+  const tt = el('table', undefined, 'transfers');
+  const rows = [];
+  (m.out.get(addr) || []).forEach((e) => e.transfers.forEach((x) => rows.push(['→', e.to, e, x])));
+  (m.inc.get(addr) || []).forEach((e) => e.transfers.forEach((x) => rows.push(['←', e.from, e, x])));
+  rows.sort((a, b) => a[3].block_number - b[3].block_number);
+  rows.forEach(([dir, other, e, x]) => {
+    const tr = el('tr');
+    tr.dataset.tx = x.tx_hash;
+    const txc = el('td');
+    txc.append(link(explorer(e.chain, 'tx', x.tx_hash), x.tx_hash));
+    tr.append(el('td', dir + ' ' + short(other), 'mono'), el('td', fmtAmount(x.amount, e.asset)), el('td', '#' + x.block_number), txc);
+    tt.append(tr);
+  });
+  p.append(tt);
+
+  if (n.stop === 'depth' && state.cfg.expand) {
+    const b = el('button', 'Expand one hop');
+    b.id = 'expand-hop';
+    b.type = 'button';
+    b.addEventListener('click', () => { b.disabled = true; expandHop(n); });
+    p.append(b);
+  } else if (n.stop === 'depth') {
+    p.append(el('p', 'Not followed: the depth limit. Start flowtrace serve with --rpc to expand it one hop.', 'hint'));
+  }
+
+  p.append(el('h3', 'Add a label or note'));
+  const form = el('form');
+  form.id = 'label-form';
+  const name = el('input'); name.name = 'label'; name.placeholder = 'label'; name.required = true;
+  const cat = el('select'); cat.name = 'category';
+  ['other', 'exchange', 'bridge', 'mixer', 'dex', 'sanctioned', 'contract', 'eoa'].forEach((c) => { const o = el('option', c); o.value = c; cat.append(o); });
+  const note = el('input'); note.name = 'note'; note.placeholder = 'note / source (optional)';
+  const save = el('button', 'Save to labels.csv'); save.type = 'submit';
+  const msg = el('div', '', 'hint');
+  form.append(name, cat, note, save, msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      state.userLabels = await api('/api/cases/' + encodeURIComponent(state.caseId) + '/labels',
+        { chain: n.chain, address: n.address, label: name.value, category: cat.value, source: note.value });
+      state.graph.setNodeAttribute(addr, 'label', nodeLabel(n));
+      showNode(addr);
+      $('status').textContent = 'label saved to labels.csv';
+    } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
+  });
+  p.append(form);
+}
+
+async function expandHop(n) {
+  $('status').textContent = 'expanding ' + short(n.address) + '…';
+  try {
+    const doc = await api('/api/cases/' + encodeURIComponent(state.caseId) + '/expand', { chain: n.chain, address: n.address });
+    await show(doc);
+    showNode(n.address);
+    $('status').textContent = 'expanded ' + short(n.address) + ': ' + doc.nodes.length + ' nodes';
+    document.body.dataset.expandedHop = n.address;
+    const opt = [...$('case').options].find((o) => o.value === state.caseId);
+    if (opt) opt.textContent = state.caseId + ' (' + doc.nodes.length + ' nodes)';
+  } catch (err) { $('status').textContent = 'expand failed: ' + err.message; }
+}
+
+function search(q) {
+  q = q.trim().toLowerCase();
+  const m = state.model;
+  state.match.clear();
+  state.selectedEdges.clear();
+  if (!q) { state.sigma.refresh(); return; }
+  let hits = [];
+  const edges = m.txIndex.get(q);
+  if (edges) {
+    hits = edges.map((e) => e.from);
+    edges.forEach((e) => state.selectedEdges.add(e.id));
+  } else {
+    for (const n of state.doc.nodes) {
+      const names = n.labels.map((l) => l.name.toLowerCase());
+      state.userLabels.filter((l) => l.address.toLowerCase() === n.address.toLowerCase()).forEach((l) => names.push(l.label.toLowerCase()));
+      if (n.address.toLowerCase().includes(q) || names.some((s) => s.includes(q))) hits.push(n.address);
+    }
+  }
+  $('status').textContent = hits.length + ' match' + (hits.length === 1 ? '' : 'es');
+  hits.forEach((a) => {
+    const g = m.groupOf.get(a);
+    state.match.add(g && !state.graph.getNodeAttribute(g, 'hidden') ? g : a);
+  });
+  state.sigma.refresh();
+  if (hits.length) {
+    if (m.nodes.has(hits[0])) showNode(hits[0]);
+    const d = state.sigma.getNodeDisplayData([...state.match][0]);
+    if (d) state.sigma.getCamera().animate({ x: d.x, y: d.y, ratio: 0.3 }, { duration: 200 });
+  }
+}
+
+// exportSVG draws the nodes and edges shown, at their positions.
+function svgOfView() {
+  const g = state.graph;
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const shown = g.filterNodes((id, a) => !a.hidden);
+  const xs = shown.map((id) => g.getNodeAttribute(id, 'x')); const ys = shown.map((id) => -g.getNodeAttribute(id, 'y'));
+  const x1 = Math.min(...xs) - 40; const y1 = Math.min(...ys) - 20;
+  const w = Math.max(...xs) - x1 + 80; const h = Math.max(...ys) - y1 + 40;
+  svg.setAttribute('xmlns', ns);
+  svg.setAttribute('viewBox', [x1, y1, w, h].join(' '));
+  svg.setAttribute('width', String(Math.round(w)));
+  svg.setAttribute('height', String(Math.round(h)));
+  const bg = document.createElementNS(ns, 'rect');
+  [['x', x1], ['y', y1], ['width', w], ['height', h], ['fill', '#ffffff']].forEach(([k, v]) => bg.setAttribute(k, String(v)));
+  svg.append(bg);
+  g.forEachEdge((id, a, s, t, sa, ta) => {
+    if (a.hidden) return;
+    const l = document.createElementNS(ns, 'line');
+    [['x1', sa.x], ['y1', -sa.y], ['x2', ta.x], ['y2', -ta.y], ['stroke', a.color], ['stroke-width', a.size], ['stroke-opacity', 0.7]]
+      .forEach(([k, v]) => l.setAttribute(k, String(v)));
+    svg.append(l);
+  });
+  g.forEachNode((id, a) => {
+    if (a.hidden) return;
+    const c = document.createElementNS(ns, 'circle');
+    [['cx', a.x], ['cy', -a.y], ['r', a.size], ['fill', a.color], ['stroke', '#636e72']].forEach(([k, v]) => c.setAttribute(k, String(v)));
+    svg.append(c);
+    if (a.label) {
+      const t = document.createElementNS(ns, 'text');
+      [['x', a.x], ['y', -a.y + a.size + 10], ['font-size', 9], ['text-anchor', 'middle'], ['font-family', 'sans-serif']].forEach(([k, v]) => t.setAttribute(k, String(v)));
+      t.textContent = a.label;
+      svg.append(t);
+    }
+  });
+  return { text: new XMLSerializer().serializeToString(svg), w, h };
+}
+
+function exportSVG() {
+  download(new Blob([svgOfView().text], { type: 'image/svg+xml' }), 'svg');
+}
+
+// exportPNG rasterises the SVG of the view.
+function exportPNG() {
+  const { text, w, h } = svgOfView();
+  const img = new Image();
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  img.onload = () => {
+    const scale = Math.min(2, 16000 / Math.max(w, h));
+    const c = document.createElement('canvas');
+    c.width = Math.round(w * scale); c.height = Math.round(h * scale);
+    const ctx = c.getContext('2d');
+    ctx.scale(scale, scale);
+    ctx.drawImage(img, 0, 0);
+    URL.revokeObjectURL(url);
+    c.toBlob((b) => download(b, 'png'), 'image/png');
+  };
+  img.src = url;
+}
+
+function download(blob, ext) {
+  const a = el('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = (state.caseId || 'flowtrace') + '.' + ext;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+// show renders a graph.json document.
+async function show(doc) {
+  const started = performance.now();
+  const phases = [];
+  const phase = (name) => phases.push(name + ' ' + Math.round(performance.now()));
+  phase('fetched');
+  state.doc = doc;
+  state.model = buildModel(doc);
+  phase('model');
+  $('count-nodes').textContent = doc.nodes.length;
+  $('count-edges').textContent = doc.edges.length;
+  fillSelect($('f-asset'), [...state.model.assets].map(([a, i]) => [a, i.symbol + (a === 'native' ? '' : ' ' + short(a))]), $('f-asset').value);
+  fillSelect($('f-pattern'), [...new Set((doc.patterns || []).map((p) => p.kind))].sort().map((k) => [k, k]), $('f-pattern').value);
+  renderAccounting(); // before the graph: the footer's height sets the graph's
+  renderTimeline();
+  if (state.sigma) state.sigma.kill();
+  state.big = doc.nodes.length > 2000;
+  state.match.clear();
+  state.selectedEdges.clear();
+  const vis = visibleSets();
+  const pos = layout(vis);
+  phase('layout');
+  state.graph = buildGraph(vis, pos);
+  phase('graph');
+  state.sigma = new Sigma(state.graph, $('graph'), {
+    // Large graphs: plain lines (cheaper than arrows) and fewer labels.
+    defaultEdgeType: state.big ? 'line' : 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: state.big ? 8 : 5, labelSize: 11, labelDensity: state.big ? 0.1 : 1,
+    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: state.big, hideLabelsOnMove: state.big,
+    // Search hits and the selected node stand out; a reducer changes only what is drawn.
+    nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
+    edgeReducer: (id, a) => (state.selectedEdges.has(id) ? { ...a, color: '#e84393', size: a.size + 2, zIndex: 1 } : a),
+  });
+  phase('sigma');
+  state.sigma.on('clickNode', ({ node }) => {
+    if (node.startsWith('group:')) {
+      state.expanded.add(node);
+      showGroup(node);
+      refresh().then(() => { document.body.dataset.expanded = node; });
+    } else {
+      showNode(node);
+      state.sigma.refresh();
+    }
+  });
+  counts(vis);
+  // Sigma drew in its constructor or in a frame it asked for before this one.
+  await new Promise((r) => requestAnimationFrame(() => r()));
+  phase('frame');
+  document.body.dataset.phases = phases.join(', ');
+  document.body.dataset.renderMs = String(Math.round(performance.now()));
+  document.body.dataset.showMs = String(Math.round(performance.now() - started));
+  document.body.dataset.ready = doc.case || '1';
+}
+
+async function openCase(id) {
+  state.caseId = id;
+  state.expanded.clear();
+  $('status').textContent = 'loading ' + id + '…';
+  const [doc, labels] = await Promise.all([api('/api/cases/' + encodeURIComponent(id) + '/graph'), api('/api/cases/' + encodeURIComponent(id) + '/labels')]);
+  state.userLabels = labels;
+  await show(doc);
+  $('status').textContent = doc.case + ' · ' + doc.chain + ' · stop: ' + doc.stats.stop_reason;
+}
+
+async function main() {
+  state.cfg = await api('/api/config');
+  const cases = await api('/api/cases');
+  fillSelect($('case'), cases.map((c) => [c.id, c.id + ' (' + c.nodes + ' nodes)']));
+  $('case').firstChild.remove();
+  $('case').addEventListener('change', () => openCase($('case').value));
+  for (const id of ['f-asset', 'f-min', 'f-from', 'f-to', 'f-pattern']) $(id).addEventListener('change', () => refresh());
+  $('search').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') search(ev.target.value); });
+  $('fit').addEventListener('click', () => state.sigma.getCamera().animatedReset());
+  $('export-png').addEventListener('click', exportPNG);
+  $('export-svg').addEventListener('click', exportSVG);
+  await openCase(cases[0].id);
+}
+
+// flowtraceView is read by the browser tests to find where a node is drawn.
+window.flowtraceView = {
+  position(id) {
+    const g = state.graph;
+    if (!g.hasNode(id)) return { x: 0, y: 0, visible: false };
+    const a = g.getNodeAttributes(id);
+    const r = $('graph').getBoundingClientRect();
+    const p = state.sigma.graphToViewport({ x: a.x, y: a.y });
+    return { x: r.left + p.x, y: r.top + p.y, visible: !a.hidden };
+  },
+  groups() {
+    return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: !state.graph.getNodeAttribute(g.id, 'hidden') }));
+  },
+  svg() {
+    return svgOfView().text;
+  },
+  // pan moves the camera a little on each of n frames and resolves to the
+  // mean time between frames, in ms (the benchmark's panning figure).
+  pan(n) {
+    const cam = state.sigma.getCamera();
+    return new Promise((resolve) => {
+      let i = 0; let start = 0;
+      const step = (t) => {
+        if (i === 0) start = t;
+        if (i === n) { cam.setState({ x: 0.5, y: 0.5 }); resolve((t - start) / n); return; }
+        const st = cam.getState();
+        cam.setState({ x: st.x + 0.002, y: st.y }); // sigma draws in the next frame
+        i++;
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
+  },
+  shownEdgeAssets() {
+    return state.graph.filterEdges((id, a) => !a.hidden && /^e\d/.test(id)).map((id) => state.doc.edges[Number(id.slice(1))].asset);
+  },
+};
+
+main().catch((err) => { $('status').textContent = 'error: ' + err.message; document.body.dataset.error = err.message; });
