@@ -107,10 +107,10 @@ func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Re
 		return nil, nil, err
 	}
 	src, err = evm.DialAll(ctx, endpoints, evm.Options{
-		Chain: r.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
+		Chain: r.chain.Name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
 		BatchSize: o.batchSize, Native: r.native, MaxBlocks: o.maxBlocks,
 		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
-		WrappedNatives: reg.WrappedNatives(r.chain.name), // WETH9 and kin: wraps keep their taint
+		WrappedNatives: reg.WrappedNatives(r.chain.Name), // WETH9 and kin: wraps keep their taint
 	})
 	if err != nil {
 		return nil, nil, usageErr("--rpc: %v", err)
@@ -131,7 +131,7 @@ func (o *traceOptions) probe(ctx context.Context, src *evm.Source, r *traceReque
 		}
 		return info, tracer.BlockRange{}, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
-	if err := r.chain.check(info.ChainID); err != nil {
+	if err := checkChain(r.chain, info.ChainID, info.GenesisHash); err != nil {
 		return info, tracer.BlockRange{}, usageErr("%v", err)
 	}
 	window, err := r.window(info.Head)
