@@ -15,6 +15,7 @@ const (
 	AnnSide        = "bridge_side"         // deposit or fill
 	AnnDepositID   = "bridge_deposit_id"   // Across deposit id (decimal)
 	AnnGUID        = "bridge_guid"         // LayerZero message guid (hex)
+	AnnNonce       = "bridge_nonce"        // LayerZero packet nonce on its path
 	AnnDestAmount  = "bridge_dest_amount"  // what the deposit asks to be paid out, base units of AnnDestAsset
 	AnnOriginChain = "bridge_origin_chain" // on a fill: the chain the deposit was made on
 	AnnPair        = "bridge_pair"         // paired, pending or not_found
@@ -43,6 +44,15 @@ func Annotations(e Event) map[string]string {
 			set(AnnOriginChain, chainByID(e.OriginChainID))
 		}
 		set(tracer.AnnDestAsset, e.OutputToken)
+	case LayerZero:
+		set(AnnGUID, e.GUID)
+		set(AnnNonce, strconv.FormatUint(e.Nonce, 10))
+		if e.Side == Deposit {
+			set(tracer.AnnDestChain, chainByEID(e.DstEID))
+		} else {
+			set(AnnOriginChain, chainByEID(e.SrcEID))
+		}
+		set(tracer.AnnDestAddress, e.Receiver)
 	case Stargate:
 		set(AnnGUID, e.GUID)
 		if e.Side == Deposit {
@@ -67,7 +77,9 @@ func PairAnnotations(p Pair) map[string]string {
 	}
 	ann[AnnFillChain] = p.Fill.Chain
 	ann[AnnFillTx] = p.Fill.Event.TxHash
-	ann[AnnReceived] = p.Received.String()
+	if p.Received != nil {
+		ann[AnnReceived] = p.Received.String()
+	}
 	ann[AnnConfidence] = strconv.FormatFloat(p.Confidence, 'f', 2, 64)
 	if len(p.Doubts) > 0 {
 		ann[AnnDoubts] = strings.Join(p.Doubts, "; ")

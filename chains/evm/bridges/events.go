@@ -1,6 +1,8 @@
 package bridges
 
 import (
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"strings"
@@ -15,8 +17,9 @@ type Protocol string
 
 // Decoded protocols.
 const (
-	Across   Protocol = "across"
-	Stargate Protocol = "stargate" // Stargate V2 pools and other LayerZero OFTs
+	Across    Protocol = "across"
+	Stargate  Protocol = "stargate"  // Stargate V2 pools and other LayerZero OFTs
+	LayerZero Protocol = "layerzero" // LayerZero V2 endpoint packets (any OApp)
 )
 
 // Side says which leg of a bridge transfer an event is.
@@ -52,6 +55,13 @@ type Event struct {
 	SrcEID uint32 // on a receipt: the source chain's LayerZero endpoint id
 	DstEID uint32 // on a send: the destination chain's
 
+	// LayerZero packets: the nonce is unique per path (source eid, sender,
+	// destination eid, receiver). A delivery names no destination eid: it
+	// is the chain it was read on.
+	Nonce    uint64
+	Sender   string // the sending OApp (bytes32 form as Bytes32Address prints it)
+	Receiver string // the receiving OApp
+
 	Depositor    string
 	Recipient    string // who is paid on the destination chain (on a fill: who was paid)
 	InputToken   string // Across: the token deposited
@@ -68,6 +78,9 @@ type Event struct {
 //   - OFTSent / OFTReceived: LayerZero-Labs/LayerZero-v2, packages/layerzero-v2/evm/oapp/contracts/oft/interfaces/IOFT.sol
 //     (https://github.com/LayerZero-Labs/LayerZero-v2/blob/main/packages/layerzero-v2/evm/oapp/contracts/oft/interfaces/IOFT.sol),
 //     emitted by Stargate V2 pools and OFTs.
+//   - PacketSent / PacketDelivered: LayerZero-Labs/LayerZero-v2,
+//     packages/layerzero-v2/evm/protocol/contracts/interfaces/ILayerZeroEndpointV2.sol; the packet
+//     layout is PacketV1Codec.sol beside it.
 const eventsABI = `[
  {"type":"event","name":"V3FundsDeposited","anonymous":false,"inputs":[
   {"name":"inputToken","type":"address","indexed":false},
@@ -147,7 +160,17 @@ const eventsABI = `[
   {"name":"guid","type":"bytes32","indexed":true},
   {"name":"srcEid","type":"uint32","indexed":false},
   {"name":"toAddress","type":"address","indexed":true},
-  {"name":"amountReceivedLD","type":"uint256","indexed":false}]}
+  {"name":"amountReceivedLD","type":"uint256","indexed":false}]},
+ {"type":"event","name":"PacketSent","anonymous":false,"inputs":[
+  {"name":"encodedPayload","type":"bytes","indexed":false},
+  {"name":"options","type":"bytes","indexed":false},
+  {"name":"sendLibrary","type":"address","indexed":false}]},
+ {"type":"event","name":"PacketDelivered","anonymous":false,"inputs":[
+  {"name":"origin","type":"tuple","indexed":false,"components":[
+   {"name":"srcEid","type":"uint32"},
+   {"name":"sender","type":"bytes32"},
+   {"name":"nonce","type":"uint64"}]},
+  {"name":"receiver","type":"address","indexed":false}]}
 ]`
 
 var (
@@ -173,7 +196,7 @@ func mustABI(s string) abi.ABI {
 // Topics lists the topic0 of every decoded event, for an eth_getLogs filter.
 func Topics() []common.Hash {
 	var out []common.Hash
-	for _, name := range []string{"V3FundsDeposited", "FundsDeposited", "FilledV3Relay", "FilledRelay", "OFTSent", "OFTReceived"} {
+	for _, name := range []string{"V3FundsDeposited", "FundsDeposited", "FilledV3Relay", "FilledRelay", "OFTSent", "OFTReceived", "PacketSent", "PacketDelivered"} {
 		out = append(out, events.Events[name].ID)
 	}
 	return out
@@ -242,6 +265,17 @@ func Decode(l types.Log) (ev Event, ok bool, err error) {
 		ev.SrcEID = uint32(f.uint64("srcEid"))
 		ev.Recipient = f.addr("toAddress")
 		ev.OutputAmount = f.bigInt("amountReceivedLD")
+	case "PacketSent":
+		ev.Protocol, ev.Side = LayerZero, Deposit
+		if err := ev.readPacket(f.bytes("encodedPayload")); err != nil && f.err == nil {
+			f.err = err
+		}
+	case "PacketDelivered":
+		ev.Protocol, ev.Side = LayerZero, Fill
+		o := f.tuple("origin")
+		ev.SrcEID, ev.Sender, ev.Nonce = uint32(o.uint64("srcEid")), o.addr("sender"), o.uint64("nonce")
+		ev.Receiver = f.addr("receiver")
+		f.err = cmp.Or(f.err, o.err)
 	}
 	if f.err != nil {
 		return Event{}, true, fmt.Errorf("bridges: %s in tx %s: %w", def.Name, l.TxHash.Hex(), f.err)
@@ -265,6 +299,8 @@ func (r *reader) bigInt(name string) *big.Int {
 	switch v := r.fields[name].(type) {
 	case *big.Int:
 		return new(big.Int).Set(v)
+	case uint64:
+		return new(big.Int).SetUint64(v)
 	case uint32:
 		return new(big.Int).SetUint64(uint64(v))
 	case uint8:
@@ -284,6 +320,31 @@ func (r *reader) uint64(name string) uint64 {
 		return 0
 	}
 	return n.Uint64()
+}
+
+func (r *reader) bytes(name string) []byte {
+	if v, ok := r.fields[name].([]byte); ok {
+		return v
+	}
+	r.fail(name, r.fields[name])
+	return nil
+}
+
+// readPacket reads a LayerZero V1-codec packet: version (1 byte), nonce
+// (8), source eid (4), sender (32), destination eid (4), receiver (32),
+// guid (32), then the message.
+func (e *Event) readPacket(p []byte) error {
+	const header = 1 + 8 + 4 + 32 + 4 + 32 + 32
+	if len(p) < header || p[0] != 1 {
+		return fmt.Errorf("packet of %d bytes, version %v: want version 1 and %d header bytes", len(p), p[:min(1, len(p))], header)
+	}
+	e.Nonce = binary.BigEndian.Uint64(p[1:9])
+	e.SrcEID = binary.BigEndian.Uint32(p[9:13])
+	e.Sender = Bytes32Address([32]byte(p[13:45]))
+	e.DstEID = binary.BigEndian.Uint32(p[45:49])
+	e.Receiver = Bytes32Address([32]byte(p[49:81]))
+	e.GUID = common.BytesToHash(p[81:113]).Hex()
+	return nil
 }
 
 func (r *reader) hash(name string) string {

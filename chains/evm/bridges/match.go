@@ -19,6 +19,8 @@ import (
 //   - Stargate V2 / LayerZero OFT: the message guid, which LayerZero derives
 //     from the nonce and the path (source eid, sender, destination eid,
 //     receiver), so it is unique per message.
+//   - LayerZero packets (any OApp): the path and the nonce, from PacketSent
+//     on the source endpoint and PacketDelivered on the destination.
 //
 // Anyone can emit these events from any contract: a pair is evidence, and
 // its confidence says how much of it agrees (the legs' contracts known as
@@ -61,7 +63,8 @@ type Pair struct {
 	Status  Status
 	Fill    *Leg
 	// Received is what the destination leg paid (base units of Fill's
-	// output token); nil until paired.
+	// output token); nil until paired, and for a LayerZero packet, which
+	// carries no amount (its OFTReceived does).
 	Received *big.Int
 	// DestChain is the chain the deposit names ("" when not in
 	// chains/networks).
@@ -136,6 +139,11 @@ func depositKey(src networks.Network, e Event) (key, dest string) {
 			dest = n.Name
 		}
 		return guidKey(e.GUID), dest
+	case LayerZero:
+		if n, ok := networks.ByLayerZeroEID(e.DstEID); ok {
+			dest = n.Name
+		}
+		return pathKey(e.SrcEID, e.Sender, e.DstEID, e.Receiver, e.Nonce), dest
 	}
 	return "", ""
 }
@@ -143,9 +151,18 @@ func depositKey(src networks.Network, e Event) (key, dest string) {
 func acrossKey(origin uint64, id *big.Int) string { return fmt.Sprintf("across:%d:%s", origin, id) }
 func guidKey(g string) string                     { return "oft:" + strings.ToLower(g) }
 
-// fillKey is the pairing key of a fill.
-func fillKey(e Event) string {
+// pathKey identifies a LayerZero packet: its path and nonce.
+func pathKey(src uint32, sender string, dst uint32, receiver string, nonce uint64) string {
+	return fmt.Sprintf("lz:%d/%s/%d/%s/%d", src, strings.ToLower(sender), dst, strings.ToLower(receiver), nonce)
+}
+
+// fillKey is the pairing key of a fill read on chain.
+func fillKey(chain string, e Event) string {
 	switch e.Protocol {
+	case LayerZero:
+		if n, ok := networks.Lookup(chain); ok && n.LayerZeroEID != 0 {
+			return pathKey(e.SrcEID, e.Sender, n.LayerZeroEID, e.Receiver, e.Nonce)
+		}
 	case Across:
 		if e.DepositID != nil {
 			return acrossKey(e.OriginChainID, e.DepositID)
@@ -165,7 +182,7 @@ func (m *Matcher) Offer(f Leg) bool {
 	if f.Event.Side != Fill {
 		return false
 	}
-	p := m.pairs[fillKey(f.Event)]
+	p := m.pairs[fillKey(f.Chain, f.Event)]
 	if p == nil {
 		return false
 	}
@@ -185,7 +202,10 @@ func (m *Matcher) Offer(f Leg) bool {
 	}
 	p.Fill = &f
 	p.Status = Paired
-	p.Received = new(big.Int).Set(f.Event.OutputAmount)
+	p.Received = nil // a packet delivery carries no amount
+	if f.Event.OutputAmount != nil {
+		p.Received = new(big.Int).Set(f.Event.OutputAmount)
+	}
 	p.Delay = t - p.Deposit.Event.Time
 	return true
 }

@@ -20,14 +20,14 @@ func legs(t *testing.T) (deps, fills []Leg) {
 			deps = append(deps, Leg{Chain: "ethereum", Event: e, Known: true})
 		case e.Protocol == Stargate:
 			fills = append(fills, Leg{Chain: "bsc", Event: e, Known: true})
-		case e.DepositID.Int64() == 1_000_000:
+		case e.DepositID != nil && e.DepositID.Int64() == 1_000_000:
 			fills = append(fills, Leg{Chain: "bsc", Event: e, Known: true})
 		default:
 			fills = append(fills, Leg{Chain: "arbitrum", Event: e, Known: true})
 		}
 	}
-	if len(deps) != 5 || len(fills) != 4 {
-		t.Fatalf("%d deposits, %d fills recorded; want 5, 4", len(deps), len(fills))
+	if len(deps) != 6 || len(fills) != 5 {
+		t.Fatalf("%d deposits, %d fills recorded; want 6, 5", len(deps), len(fills))
 	}
 	return deps, fills
 }
@@ -40,7 +40,7 @@ func TestMatchRecorded(t *testing.T) {
 	}
 	// Fills arrive in any order; one offered twice counts once; deposits
 	// are not fills.
-	for _, i := range []int{3, 1, 0, 2, 0} {
+	for _, i := range []int{3, 4, 1, 0, 2, 0} {
 		if !m.Offer(fills[i]) {
 			t.Errorf("fill %d (%s) answers no deposit", i, fills[i].Event.Name)
 		}
@@ -73,7 +73,7 @@ func TestMatchRecorded(t *testing.T) {
 				}
 				continue
 			}
-			if p.Fill.Chain != w.fillChain || !eq(p.Received, w.received) || p.Confidence != w.conf {
+			if p.Fill.Chain != w.fillChain || (w.received != nil && !eq(p.Received, w.received)) || (w.received == nil && p.Received != nil) || p.Confidence != w.conf {
 				t.Errorf("pair %d: fill on %s, received %v, confidence %v; want %s %v %v (doubts %q)",
 					i, p.Fill.Chain, p.Received, p.Confidence, w.fillChain, w.received, w.conf, p.Doubts)
 			}
@@ -93,6 +93,7 @@ func TestMatchRecorded(t *testing.T) {
 		{Paired, "bsc", eth(499), 1, ""},
 		{Pending, "", nil, 0, ""},
 		{Paired, "arbitrum", eth(395), 0.9 * 0.9, "speed-up"},
+		{Paired, "arbitrum", nil, 1, ""}, // a LayerZero packet: delivered, no amount
 	}
 	check(dep0.Time+60, paired)
 	// Past its fill deadline (and the clock skew), it is not found.
@@ -116,8 +117,8 @@ func TestMatchRecorded(t *testing.T) {
 
 func TestMatchDoubts(t *testing.T) {
 	deps, fills := legs(t)
-	across, stargate := deps[0], deps[2]
-	fill, receipt := fills[0], fills[2]
+	across, stargate, packet := deps[0], deps[2], deps[5]
+	fill, receipt, delivery := fills[0], fills[2], fills[4]
 	for _, tc := range []struct {
 		name   string
 		dep    Leg
@@ -136,11 +137,12 @@ func TestMatchDoubts(t *testing.T) {
 		{"receipt from another source", stargate, func(f Leg) Leg { f.Event.SrcEID = 30101; return f }, true, 0.3, "not arbitrum's 30110"},
 		{"receipt of less", stargate, func(f Leg) Leg { f.Event.OutputAmount = eth(10); return f }, true, 0.5, "differs from the amount the send promised"},
 		{"receipt of another guid", stargate, func(f Leg) Leg { f.Event.GUID = "0x01"; return f }, false, 0, ""},
+		{"packet of another nonce", packet, func(f Leg) Leg { f.Event.Nonce = 43; return f }, false, 0, ""},
+		{"packet from another sender", packet, func(f Leg) Leg { f.Event.Sender = recipient1.Hex(); return f }, false, 0, ""},
+		{"packet delivered on another chain", packet, func(f Leg) Leg { f.Chain = "base"; return f }, false, 0, ""},
+		{"packet delivered by an unknown endpoint", packet, func(f Leg) Leg { f.Known = false; return f }, true, 0.5, "not a known layerzero"},
 	} {
-		base := fill
-		if tc.dep.Event.Protocol == Stargate {
-			base = receipt
-		}
+		base := map[Protocol]Leg{Across: fill, Stargate: receipt, LayerZero: delivery}[tc.dep.Event.Protocol]
 		m, err := NewMatcher(0, tc.dep)
 		if err != nil {
 			t.Fatal(err)

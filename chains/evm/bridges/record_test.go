@@ -43,6 +43,10 @@ var (
 	wethArbitrum = common.HexToAddress("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1")
 	wbnbBSC      = common.HexToAddress("0xbb4CdB9CBd36B01bD1cBaEBF2De08d9173bc095c")
 	guid         = common.HexToHash("0x5e1f0d1c9a0b6e2d4c3b2a19080706050403020100ffeeddccbbaa998877665544")
+	// A LayerZero packet from an OApp on Ethereum to one on Arbitrum.
+	oappSender   = common.HexToAddress("0x0000000000000000000000000000000000000a01")
+	oappReceiver = common.HexToAddress("0x0000000000000000000000000000000000000a02")
+	packetGUID   = common.HexToHash("0x9a9b9c9d000000000000000000000000000000000000000000000000000000ff")
 )
 
 func key(label string) *ecdsa.PrivateKey {
@@ -59,8 +63,9 @@ func word(a common.Address) common.Hash { return common.BytesToHash(a.Bytes()) }
 
 // The recorded transfers: Ethereum -> Arbitrum over Across V3 (deposit 7),
 // Ethereum -> BSC over Across V3.5 (deposit 1000000), Arbitrum -> BSC over
-// Stargate V2 (guid), an Across V3 deposit never filled (8), and one whose
-// depositor sped it up to another recipient (9).
+// Stargate V2 (guid), an Across V3 deposit never filled (8), one whose
+// depositor sped it up to another recipient (9), and a LayerZero packet
+// (nonce 42) from Ethereum to Arbitrum.
 func TestRecord(t *testing.T) {
 	if !*record {
 		t.Skip("run with -record to rewrite " + recLogs)
@@ -123,6 +128,7 @@ func TestRecord(t *testing.T) {
 		call(depositorKey, eth(500), "send", guid, uint32(30102), eth(1)),
 		call(depositorKey, eth(300), "depositV3", wethEthereum, wethArbitrum, eth(297), big.NewInt(42161), uint32(8), deadline, recipient1),
 		call(depositorKey, eth(400), "depositV3", wethEthereum, wethArbitrum, eth(396), big.NewInt(42161), uint32(9), deadline, recipient1),
+		call(depositorKey, nil, "sendPacket", uint64(42), uint32(30101), word(oappSender), uint32(30110), word(oappReceiver), packetGUID, []byte("hi")),
 	)
 	// Fills, in the next block.
 	settle(
@@ -130,6 +136,7 @@ func TestRecord(t *testing.T) {
 		call(relayerKey, eth(1980), "fillRelay", word(wethEthereum), word(wbnbBSC), eth(2000), big.NewInt(1), big.NewInt(1_000_000), deadline, word(depositor), recipient2),
 		call(relayerKey, eth(499), "receiveOFT", guid, uint32(30110), recipient3),
 		call(relayerKey, eth(395), "fillV3Relay", wethEthereum, wethArbitrum, eth(400), big.NewInt(1), uint32(9), deadline, depositor, recipient1, spedUpTo),
+		call(relayerKey, nil, "deliverPacket", uint32(30101), word(oappSender), uint64(42), oappReceiver),
 	)
 	c, err := rpc.DialHTTP(node.URL()) // over HTTP, as a real node is asked
 	if err != nil {
