@@ -14,7 +14,9 @@ import (
 )
 
 // recorded reads the logs recorded from the dev node (see TestRecord).
-func recorded(t *testing.T) []types.Log {
+func recorded(t *testing.T) []types.Log { return mustRecorded(t) }
+
+func mustRecorded(t testing.TB) []types.Log {
 	t.Helper()
 	b, err := os.ReadFile(recLogs)
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build record
+
 package bridges
 
 import (
@@ -5,7 +7,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
-	"flag"
 	"math/big"
 	"os"
 	"testing"
@@ -20,56 +21,15 @@ import (
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
 )
 
-var record = flag.Bool("record", false, "record testdata/bridge.logs.json from a dev node")
-
-// recLogs holds eth_getLogs over the MiniBridge contract, as the dev node
-// answered it. Rewrite it with `go test -run TestRecord -record`; never
-// edit it by hand.
-const recLogs = "testdata/bridge.logs.json"
-
-// The parties of the recorded bridge transfers (keys derived from labels,
-// so every recording names the same addresses).
-var (
-	depositorKey = key("flowtrace-bridges/depositor")
-	relayerKey   = key("flowtrace-bridges/relayer")
-	depositor    = crypto.PubkeyToAddress(depositorKey.PublicKey)
-	relayer      = crypto.PubkeyToAddress(relayerKey.PublicKey)
-	recipient1   = common.HexToAddress("0x00000000000000000000000000000000000b0b01")
-	recipient2   = common.HexToAddress("0x00000000000000000000000000000000000b0b02")
-	recipient3   = common.HexToAddress("0x00000000000000000000000000000000000b0b03")
-	spedUpTo     = common.HexToAddress("0x00000000000000000000000000000000000b0b04")
-	// Tokens as the deposits name them: WETH on Ethereum and on Arbitrum.
-	wethEthereum = common.HexToAddress("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")
-	wethArbitrum = common.HexToAddress("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1")
-	wbnbBSC      = common.HexToAddress("0xbb4CdB9CBd36B01bD1cBaEBF2De08d9173bc095c")
-	guid         = common.HexToHash("0x5e1f0d1c9a0b6e2d4c3b2a19080706050403020100ffeeddccbbaa998877665544")
-	// A LayerZero packet from an OApp on Ethereum to one on Arbitrum.
-	oappSender   = common.HexToAddress("0x0000000000000000000000000000000000000a01")
-	oappReceiver = common.HexToAddress("0x0000000000000000000000000000000000000a02")
-	packetGUID   = common.HexToHash("0x9a9b9c9d000000000000000000000000000000000000000000000000000000ff")
-)
-
-func key(label string) *ecdsa.PrivateKey {
-	k, err := crypto.ToECDSA(crypto.Keccak256([]byte(label)))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-func eth(milli int64) *big.Int { return new(big.Int).Mul(big.NewInt(milli), big.NewInt(1e15)) }
-
-func word(a common.Address) common.Hash { return common.BytesToHash(a.Bytes()) }
-
+// TestRecord plays the recorded bridge transfers on a dev node and rewrites
+// recLogs. It builds only with -tags record, so the package's other tests
+// (and its fuzz target) do not link a node.
 // The recorded transfers: Ethereum -> Arbitrum over Across V3 (deposit 7),
 // Ethereum -> BSC over Across V3.5 (deposit 1000000), Arbitrum -> BSC over
 // Stargate V2 (guid), an Across V3 deposit never filled (8), one whose
 // depositor sped it up to another recipient (9), and a LayerZero packet
 // (nonce 42) from Ethereum to Arbitrum.
 func TestRecord(t *testing.T) {
-	if !*record {
-		t.Skip("run with -record to rewrite " + recLogs)
-	}
 	node, err := devnode.Start(devnode.Options{Alloc: map[common.Address]*big.Int{depositor: eth(1_000_000), relayer: eth(1_000_000)}})
 	if err != nil {
 		t.Fatal(err)
