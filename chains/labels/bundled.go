@@ -6,7 +6,8 @@ import (
 	"fmt"
 )
 
-// registryCSV is the bundled registry: public Ethereum mainnet entities
+// registryCSV is the bundled registry: public entities on Ethereum and the
+// other EVM chains of chains/networks
 // (Tornado Cash pools, THORChain/MAYAChain routers, Chainflip, bridges, DEX
 // routers, exchange hot wallets, OFAC/FBI-attributed Lazarus Group addresses),
 // each row with the source it was verified against.

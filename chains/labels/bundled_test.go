@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	nets "github.com/flowtrace/flowtrace/chains/networks"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -46,10 +47,13 @@ func bundledRows(t *testing.T, file []byte) [][]string {
 	return rows[1:]
 }
 
-// TestBundledRows checks every row: a source on each, no address twice, and
-// the addresses already in EIP-55 form (so a typo in the checksum shows).
+// TestBundledRows checks every row: a known chain, a source URL on each, no
+// (chain, address) twice, the addresses already in EIP-55 form (so a typo in
+// the checksum shows), and no address given two categories on different
+// chains (the same contract deployed on several chains is one entity).
 func TestBundledRows(t *testing.T) {
 	seen := map[string]bool{}
+	category := map[string]string{}
 	for _, row := range bundledRows(t, registryCSV) {
 		addr, err := canonical(row[1])
 		if err != nil {
@@ -59,13 +63,55 @@ func TestBundledRows(t *testing.T) {
 		if addr != row[1] {
 			t.Errorf("%s is not EIP-55 (%s)", row[1], addr)
 		}
-		if seen[addr] {
-			t.Errorf("%s listed twice", addr)
+		if _, ok := nets.Lookup(row[0]); !ok || row[0] != strings.ToLower(row[0]) {
+			t.Errorf("%s: chain %q is not a chains/networks name", addr, row[0])
 		}
-		seen[addr] = true
-		if strings.TrimSpace(row[4]) == "" {
-			t.Errorf("%s has no source", addr)
+		k := row[0] + ":" + addr
+		if seen[k] {
+			t.Errorf("%s listed twice on %s", addr, row[0])
 		}
+		seen[k] = true
+		if u, _, _ := strings.Cut(strings.TrimSpace(row[4]), " "); !strings.HasPrefix(u, "https://") || len(u) < len("https://x.y") {
+			t.Errorf("%s on %s: source %q does not start with a URL", addr, row[0], row[4])
+		}
+		if c, ok := category[addr]; ok && c != row[3] {
+			t.Errorf("%s is %s on one chain and %s on %s", addr, c, row[3], row[0])
+		}
+		category[addr] = row[3]
+	}
+	if len(seen) < 100 {
+		t.Errorf("%d bundled rows", len(seen))
+	}
+}
+
+// The bundled registry knows the main bridges, routers and mixers of the
+// other EVM chains, by chain.
+func TestBundledOtherChains(t *testing.T) {
+	r, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		chain string
+		addr  tracer.Address
+		want  tracer.Category
+	}{
+		{"arbitrum", "0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A", tracer.CategoryBridge},  // Across
+		{"bsc", "0x138EB30f73BC423c6455C53df6D89CB01d9eBc63", tracer.CategoryBridge},       // Stargate USDT
+		{"base", "0x4200000000000000000000000000000000000010", tracer.CategoryBridge},      // L2 standard bridge
+		{"avalanche", "0x8F66c4AE756BEbC49Ec8B81966DD8bba9f127549", tracer.CategoryBridge}, // THORChain
+		{"bsc", "0x10ED43C718714eb63d5aA57B78B54704E256024E", tracer.CategoryDEX},          // PancakeSwap
+		{"bsc", "0x84443CFd09A48AF6eF360C6976C5392aC5023a1F", tracer.CategoryMixer},        // Tornado 0.1 BNB
+		{"bsc", "0x8894E0a0c962CB723c1976a4421c95949bE2D4E3", tracer.CategoryExchange},
+	} {
+		l, ok := r.Lookup(tc.chain, tc.addr)
+		if !ok || l.Category != tc.want {
+			t.Errorf("%s %s: %+v %v, want %s", tc.chain, tc.addr, l, ok, tc.want)
+		}
+	}
+	// A label is per chain: the Across SpokePool of Arbitrum is nothing on Optimism.
+	if l, ok := r.Lookup("optimism", "0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A"); ok {
+		t.Errorf("arbitrum's SpokePool labelled on optimism: %+v", l)
 	}
 }
 

@@ -7,7 +7,8 @@
 // Label files are CSV with the header chain,address,label,category,source,
 // or GraphSense TagPack YAML (files ending in .yaml or .yml, see ReadTagPack).
 // Bundled returns the registry shipped with flowtrace: public, well-known
-// Ethereum mainnet entities, each row citing where it was verified.
+// entities on Ethereum and the other EVM chains (bridges, DEX routers, mixers,
+// exchange hot wallets, sanctioned addresses), each row citing where it was verified.
 //
 // Conflict rule: when two entries name the same chain and address, the one
 // read later wins, so the bundled registry (read first) is overridden by user

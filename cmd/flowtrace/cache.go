@@ -34,10 +34,6 @@ func sayWaiting(w io.Writer, dir string) func() {
 	}
 }
 
-// reorgBuffers are the blocks below the head that may still change, per
-// chain: data above head-buffer is never cached.
-var reorgBuffers = map[string]uint64{"ethereum": 64, "sepolia": 64, "holesky": 64, "dev": 0}
-
 // cacheFlags are the cache flags of trace (and of the cache subcommands).
 type cacheFlags struct {
 	spec        string // --cache; "" = $FLOWTRACE_CACHE or the embedded store
@@ -52,7 +48,7 @@ func (c *cacheFlags) addSpecFlag(cmd *cobra.Command) {
 // register adds --cache and --reorg-buffer to trace under the Cache heading.
 func (c *cacheFlags) register(cmd *cobra.Command) {
 	c.addSpecFlag(cmd)
-	cmd.Flags().IntVar(&c.reorgBuffer, "reorg-buffer", -1, "cache only blocks this far below the head (default per chain: 64 on ethereum, sepolia, holesky; 0 on dev)")
+	cmd.Flags().IntVar(&c.reorgBuffer, "reorg-buffer", -1, "cache only blocks this far below the head (default per chain: "+reorgBufferHelp()+")")
 	group(cmd, "Cache", "cache", "reorg-buffer")
 }
 
@@ -132,7 +128,8 @@ func (c *cacheFlags) wrap(ctx context.Context, store cache.Store, src *evm.Sourc
 	if store == nil {
 		return src
 	}
-	buffer := reorgBuffers[chain]
+	net, _ := lookupChain(chain)
+	buffer := net.ReorgBuffer
 	if c.reorgBuffer >= 0 {
 		buffer = uint64(c.reorgBuffer)
 	}
@@ -215,12 +212,12 @@ func newCacheCmd(stdout, stderr io.Writer) *cobra.Command {
 				return withCode(exitError, err)
 			}
 			fmt.Fprintf(stdout, "store\t%s\nentries\t%d\nbytes\t%d\n", st.Describe(), all.Keys, all.Bytes)
-			for _, c := range chains {
-				cs, err := st.Stats(cmd.Context(), cache.ChainPrefix(strconv.FormatInt(c.chainID, 10)))
+			for _, c := range mustNetworks() {
+				cs, err := st.Stats(cmd.Context(), cache.ChainPrefix(strconv.FormatInt(c.ChainID, 10)))
 				if err != nil {
 					return withCode(exitError, err)
 				}
-				fmt.Fprintf(stdout, "%s\t%d entries, %d bytes\n", c.name, cs.Keys, cs.Bytes)
+				fmt.Fprintf(stdout, "%s\t%d entries, %d bytes\n", c.Name, cs.Keys, cs.Bytes)
 			}
 			return nil
 		},
@@ -236,7 +233,7 @@ func newCacheCmd(stdout, stderr io.Writer) *cobra.Command {
 				if !ok {
 					return usageErr("unknown --chain %q: want one of %s", chain, chainNames())
 				}
-				prefix = cache.ChainPrefix(strconv.FormatInt(c.chainID, 10))
+				prefix = cache.ChainPrefix(strconv.FormatInt(c.ChainID, 10))
 			}
 			st, err := open(cmd.Context())
 			if err != nil {

@@ -4,48 +4,50 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/flowtrace/flowtrace/chains/networks"
 )
 
-// chainSpec is a chain flowtrace knows by name.
-type chainSpec struct {
-	name    string
-	chainID int64 // 0: any (dev chains)
-}
+// chainSpec is a chain flowtrace knows by name: a row of chains/networks.
+type chainSpec = networks.Network
 
-// chains are the names --chain takes.
-var chains = []chainSpec{
-	{name: "ethereum", chainID: 1},
-	{name: "sepolia", chainID: 11155111},
-	{name: "holesky", chainID: 17000},
-	{name: "dev", chainID: 1337}, // geth --dev and the in-process dev node
-}
-
+// lookupChain finds --chain by name or alias.
 func lookupChain(name string) (chainSpec, bool) {
-	for _, c := range chains {
-		if c.name == strings.ToLower(name) {
-			return c, true
-		}
-	}
-	return chainSpec{}, false
+	return networks.Lookup(name)
 }
 
 func chainNames() string {
+	return strings.Join(networks.Names(), ", ")
+}
+
+// checkChain refuses a node that serves another chain than c: another chain
+// id, or (where c names one) another genesis block. genesis "" is a node
+// that did not say.
+func checkChain(c chainSpec, id *big.Int, genesis string) error {
+	if id != nil && id.Cmp(big.NewInt(c.ChainID)) != 0 {
+		if other, ok := networks.ByChainID(id); ok {
+			return fmt.Errorf("the node serves %s (chain id %s), not %s: pass --chain %s or point --rpc at a %s node", other.Name, id, c.Name, other.Name, c.Name)
+		}
+		return fmt.Errorf("the node serves chain id %s, not %s (chain id %d): point --rpc at a %s node", id, c.Name, c.ChainID, c.Name)
+	}
+	if c.GenesisHash != "" && genesis != "" && !strings.EqualFold(genesis, c.GenesisHash) {
+		return fmt.Errorf("the node serves chain id %d but its genesis block is %s, not %s's %s: it is a fork or a local copy of %s; point --rpc at a %s node, or pass --chain dev for a local chain",
+			c.ChainID, genesis, c.Name, c.GenesisHash, c.Name, c.Name)
+	}
+	return nil
+}
+
+// reorgBufferHelp names each chain's reorg buffer, for --reorg-buffer's help.
+func reorgBufferHelp() string {
 	var s []string
-	for _, c := range chains {
-		s = append(s, c.name)
+	for _, n := range mustNetworks() {
+		s = append(s, fmt.Sprintf("%d on %s", n.ReorgBuffer, n.Name))
 	}
 	return strings.Join(s, ", ")
 }
 
-// check refuses a node that serves another chain than the one asked for.
-func (c chainSpec) check(id *big.Int) error {
-	if id == nil || id.Cmp(big.NewInt(c.chainID)) == 0 {
-		return nil
-	}
-	for _, other := range chains {
-		if id.Cmp(big.NewInt(other.chainID)) == 0 {
-			return fmt.Errorf("the node serves %s (chain id %s), not %s: pass --chain %s or point --rpc at a %s node", other.name, id, c.name, other.name, c.name)
-		}
-	}
-	return fmt.Errorf("the node serves chain id %s, not %s (chain id %d): point --rpc at a %s node", id, c.name, c.chainID, c.name)
+// mustNetworks lists the bundled networks (read and checked by their tests).
+func mustNetworks() []networks.Network {
+	all, _ := networks.All()
+	return all
 }

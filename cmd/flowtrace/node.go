@@ -108,10 +108,10 @@ func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Re
 		return nil, nil, err
 	}
 	src, err = evm.DialAll(ctx, endpoints, evm.Options{
-		Chain: r.chain.name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
+		Chain: r.chain.Name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
 		BatchSize: o.batchSize, Native: r.native, MaxBlocks: o.maxBlocks,
 		RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
-		WrappedNatives: reg.WrappedNatives(r.chain.name), // WETH9 and kin: wraps keep their taint
+		WrappedNatives: reg.WrappedNatives(r.chain.Name), // WETH9 and kin: wraps keep their taint
 	})
 	if err != nil {
 		return nil, nil, usageErr("--rpc: %v", err)
@@ -141,7 +141,7 @@ func (o *traceOptions) identify(ctx context.Context, src *evm.Source, r *traceRe
 		}
 		return info, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
-	if err := r.chain.check(info.ChainID); err != nil {
+	if err := checkChain(r.chain, info.ChainID, info.GenesisHash); err != nil {
 		return info, usageErr("%v", err)
 	}
 	return info, nil
@@ -179,7 +179,7 @@ type node struct {
 
 // nodeKey is what a node depends on: two cases with the same key can share one.
 func (o *traceOptions) nodeKey(r *traceRequest) string {
-	return fmt.Sprint(o.rpcURLs, r.chain.name, r.native, o.rps, o.maxConcurrent, o.batchSize, o.maxBlocks, o.timeout,
+	return fmt.Sprint(o.rpcURLs, r.chain.Name, r.native, o.rps, o.maxConcurrent, o.batchSize, o.maxBlocks, o.timeout,
 		o.maxResponseMB, o.labelFiles, o.noBundled, r.cache, o.cache.reorgBuffer, o.record, o.replay)
 }
 
@@ -206,7 +206,7 @@ func (o *traceOptions) openNode(ctx context.Context, r *traceRequest, stderr io.
 	}
 	n := &node{key: o.nodeKey(r), src: src, info: info, reg: reg, save: save, opened: time.Now()}
 	n.store = r.cache.open(ctx, stderr)
-	n.traced = o.cache.wrap(ctx, n.store, src, info, r.chain.name, stderr)
+	n.traced = o.cache.wrap(ctx, n.store, src, info, r.chain.Name, stderr)
 	return n, nil
 }
 

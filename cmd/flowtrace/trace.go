@@ -231,12 +231,12 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 		return err
 	}
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
-		req.chain.name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
+		req.chain.Name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
 	traced := n.metered()
 	saveRecording := n.save
 
 	trace, err := tracer.Walk(ctx, traced, tracer.Options{
-		Chain: req.chain.name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, Expand: req.expand, MinValue: req.threshold,
+		Chain: req.chain.Name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, Expand: req.expand, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
 		Taint: req.taint, CompareTaint: req.compare,
 		TheftTxs: req.theftTxs, Labels: reg, Tokens: reg, Progress: func(l tracer.LevelStats) {
@@ -331,7 +331,7 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 		seeds = append(seeds, string(s))
 	}
 	p := map[string]string{
-		"chain": r.chain.name, "seeds": strings.Join(seeds, ","),
+		"chain": r.chain.Name, "seeds": strings.Join(seeds, ","),
 		"from_block": strconv.FormatUint(w.From, 10), "to_block": strconv.FormatUint(w.To, 10),
 		"depth": strconv.Itoa(o.depth), "min_value": o.minValue, "max_addresses": strconv.Itoa(o.maxAddresses),
 		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts), "taint": cmp.Or(o.taint, "poison"),
