@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,11 +20,11 @@ import (
 // and sinks apart) and the accounting per bucket.
 type walkView struct {
 	Taint     string
-	Addresses []string            // wallets the stolen value reached, seeds included
-	Hubs      []string            // txids of the transactions it went through
-	Terminals map[string]string   // node -> category, for terminal nodes
-	Buckets   map[string]*big.Int // the summary's buckets (native asset)
-	Stolen    *big.Int
+	Addresses []string          // wallets the stolen value reached, seeds included
+	Hubs      []string          // txids of the transactions it went through
+	Terminals map[string]string // node -> category, for terminal nodes
+	Buckets   map[string]string // the summary's buckets (native asset), in sats
+	Stolen    string
 }
 
 // walkSource runs tracer.Walk on src from seed over w under model and
@@ -43,7 +44,7 @@ func walkSource(ctx context.Context, t *testing.T, src *Source, seed string, w t
 	if tr.Stats.StopReason != tracer.StopComplete {
 		t.Errorf("%s: the walk stopped with %s: %s", model.Name(), tr.Stats.StopReason, tr.Stats.StopDetail)
 	}
-	v := walkView{Taint: model.Name(), Terminals: map[string]string{}, Buckets: map[string]*big.Int{}}
+	v := walkView{Taint: model.Name(), Terminals: map[string]string{}, Buckets: map[string]string{}}
 	for _, n := range tr.Nodes {
 		a := string(n.Address)
 		switch {
@@ -60,10 +61,10 @@ func walkSource(ctx context.Context, t *testing.T, src *Source, seed string, w t
 		t.Fatalf("%s: summary %+v, want one native asset", model.Name(), tr.Summary.Assets)
 	}
 	as := tr.Summary.Assets[0]
-	v.Stolen = as.Stolen
+	v.Stolen = as.Stolen.String()
 	sum := new(big.Int)
 	for b, x := range as.Buckets {
-		v.Buckets[b] = x
+		v.Buckets[b] = x.String()
 		sum.Add(sum, x)
 	}
 	if sum.Cmp(as.Stolen) != 0 {
@@ -74,16 +75,14 @@ func walkSource(ctx context.Context, t *testing.T, src *Source, seed string, w t
 }
 
 // flowOf is the harness's truth: the addresses paid, directly or through
-// further spends, by transactions spending from seed (in chain order of
-// txs), and every other address of txs.
-func flowOf(txs []utxo.Tx, seed string) (flow, noise []string) {
-	txs = slices.Clone(txs)
-	slices.SortStableFunc(txs, func(a, b utxo.Tx) int { return int(a.Block) - int(b.Block) })
+// further spends, by transactions spending from seed, except through the
+// transaction stop (a CoinJoin: a terminal); and every other address of txs.
+func flowOf(txs []utxo.Tx, seed, stop string) (flow, noise []string) {
 	reached := map[string]bool{seed: true}
 	for changed := true; changed; {
 		changed = false
 		for _, tx := range txs {
-			if !slices.ContainsFunc(tx.Inputs, func(in utxo.Input) bool { return reached[in.Address] }) {
+			if tx.TxID == stop || !slices.ContainsFunc(tx.Inputs, func(in utxo.Input) bool { return reached[in.Address] }) {
 				continue
 			}
 			for _, o := range tx.Outputs {
@@ -113,6 +112,105 @@ func flowOf(txs []utxo.Tx, seed string) (flow, noise []string) {
 	return slices.Sorted(maps.Keys(reached)), noise
 }
 
+// walkCase walks the case from its first address under every taint model,
+// by the probe's method (the address index) and by a block scan, checks
+// each walk against what the harness sent, and returns the indexed walks.
+func walkCase(ctx context.Context, t *testing.T, c *Client, fc fixtureCase) []walkView {
+	t.Helper()
+	p, err := c.ProbeNode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := fc.Addresses[0]
+	flow, noise := flowOf(fc.Want.Txs, seed, fc.CoinJoin)
+	if len(flow) < 8 || len(noise) < 8 || fc.CoinJoin == "" {
+		t.Fatalf("the case's flow %v, noise %v and CoinJoin %q are too small to test", flow, noise, fc.CoinJoin)
+	}
+	var stolen int64
+	for _, tx := range fc.Want.Txs {
+		for _, o := range tx.Outputs {
+			if o.Address == seed && !slices.ContainsFunc(tx.Inputs, func(in utxo.Input) bool { return in.Address == seed }) {
+				stolen += o.Value
+			}
+		}
+	}
+	w := tracer.BlockRange{From: fc.From, To: fc.To}
+	mixer := string(TxAddress(fc.CoinJoin))
+	var indexed []walkView
+	for _, method := range []SpendMethod{p.Spends, SpendsByBlockScan} {
+		src := NewSource(c, p, SourceOptions{Spends: method})
+		if got, _ := src.Method(); got != method {
+			t.Fatalf("asked for %s, the source uses %s", method, got)
+		}
+		for i, m := range tracer.TaintModels() {
+			tr, v := walkSource(ctx, t, src, seed, w, m)
+			checkFlow(t, v, flow, noise)
+			if v.Stolen != strconv.FormatInt(stolen, 10) {
+				t.Errorf("%s %s: stolen %s, the harness paid the seed %d", method, m.Name(), v.Stolen, stolen)
+			}
+			if v.Terminals[mixer] != string(tracer.CategoryMixer) || v.Buckets[tracer.BucketMixer] == "" {
+				t.Errorf("%s %s: the CoinJoin %s is not a mixer terminal holding value: terminals %v, buckets %v", method, m.Name(), fc.CoinJoin, v.Terminals, v.Buckets)
+			}
+			checkHubs(t, tr, mixer)
+			if method == p.Spends {
+				indexed = append(indexed, v)
+			} else if d := cmp.Diff(indexed[i], v); d != "" {
+				t.Errorf("%s: the block scan's walk differs from the address index's (-index +scan):\n%s", m.Name(), d)
+			}
+		}
+		if method == SpendsByBlockScan {
+			if n := src.scanner.Reads(); n != int(w.Len()) {
+				t.Errorf("the walks read %d blocks for a window of %d", n, w.Len())
+			}
+		}
+	}
+	return indexed
+}
+
+// checkHubs checks that every hub the walk went through passed on the
+// stolen value it took in, fee included, and that the transfers into the
+// CoinJoin carry its evidence.
+func checkHubs(t *testing.T, tr *tracer.Trace, mixer string) {
+	t.Helper()
+	in, out := map[tracer.Address]*big.Int{}, map[tracer.Address]*big.Int{}
+	evidence := 0
+	for _, x := range tr.Transfers {
+		if strings.HasPrefix(string(x.To), TxPrefix) {
+			add(in, x.To, x.Tainted)
+		}
+		if strings.HasPrefix(string(x.From), TxPrefix) {
+			add(out, x.From, x.Tainted)
+		}
+		if string(x.To) == mixer {
+			if x.Annotations[tracer.AnnMixer] != "coinjoin:whirlpool" || x.Annotations[AnnCoinJoinEvidence] == "" {
+				t.Errorf("%s: transfer into the CoinJoin without evidence: %v", tr.Taint, x.Annotations)
+			}
+			evidence++
+		}
+	}
+	if evidence == 0 {
+		t.Errorf("%s: no traced transfer into the CoinJoin %s", tr.Taint, mixer)
+	}
+	for h, x := range in {
+		if string(h) == mixer {
+			if out[h] != nil {
+				t.Errorf("%s: the walk went through the CoinJoin", tr.Taint)
+			}
+			continue
+		}
+		if out[h] == nil || out[h].Cmp(x) != 0 {
+			t.Errorf("%s: hub %s took in %s stolen sats, passed on %v", tr.Taint, h, x, out[h])
+		}
+	}
+}
+
+func add(m map[tracer.Address]*big.Int, a tracer.Address, x *big.Int) {
+	if m[a] == nil {
+		m[a] = new(big.Int)
+	}
+	m[a].Add(m[a], x)
+}
+
 // checkFlow compares a walk with the harness's truth.
 func checkFlow(t *testing.T, v walkView, flow, noise []string) {
 	t.Helper()
@@ -124,66 +222,4 @@ func checkFlow(t *testing.T, v walkView, flow, noise []string) {
 			t.Errorf("%s: unrelated address %s reached", v.Taint, a)
 		}
 	}
-}
-
-func TestSourceReplay(t *testing.T) {
-	fc, rp := loadCase(t)
-	c, err := Dial("http://replay.invalid/", Options{Transport: rp, BatchSize: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	p, err := c.ProbeNode(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := fc.Addresses[0]
-	flow, noise := flowOf(fc.Want.Txs, seed)
-	if len(flow) < 7 || len(noise) < 2 {
-		t.Fatalf("the case's flow %v and noise %v are too small to test", flow, noise)
-	}
-	var stolen int64
-	for _, tx := range fc.Want.Txs {
-		for _, o := range tx.Outputs {
-			if o.Address == seed && !slices.ContainsFunc(tx.Inputs, func(in utxo.Input) bool { return in.Address == seed }) {
-				stolen += o.Value
-			}
-		}
-	}
-	w := tracer.BlockRange{From: fc.From, To: fc.To}
-	// The recording holds the block scan (getblock verbosity 2) of the window.
-	src := NewSource(c, p, SourceOptions{Spends: SpendsByBlockScan})
-	for _, m := range tracer.TaintModels() {
-		tr, v := walkSource(ctx, t, src, seed, w, m)
-		checkFlow(t, v, flow, noise)
-		if v.Stolen.Int64() != stolen {
-			t.Errorf("%s: stolen %s, the harness paid the seed %d", m.Name(), v.Stolen, stolen)
-		}
-		// Each hub conserves value: what went in (from traced senders)
-		// left again, fee included.
-		in, out := map[tracer.Address]*big.Int{}, map[tracer.Address]*big.Int{}
-		for _, x := range tr.Transfers {
-			if strings.HasPrefix(string(x.To), TxPrefix) {
-				add(in, x.To, x.Tainted)
-			}
-			if strings.HasPrefix(string(x.From), TxPrefix) {
-				add(out, x.From, x.Tainted)
-			}
-		}
-		for h, x := range in {
-			if out[h] == nil || out[h].Cmp(x) != 0 {
-				t.Errorf("%s: hub %s took in %s stolen sats, passed on %v", m.Name(), h, x, out[h])
-			}
-		}
-	}
-	if n := src.scanner.Reads(); n != int(w.Len()) {
-		t.Errorf("the walks read %d blocks for a window of %d", n, w.Len())
-	}
-}
-
-func add(m map[tracer.Address]*big.Int, a tracer.Address, x *big.Int) {
-	if m[a] == nil {
-		m[a] = new(big.Int)
-	}
-	m[a].Add(m[a], x)
 }
