@@ -30,6 +30,11 @@ const (
 const (
 	AnnCoinJoinEvidence   = "coinjoin_evidence"
 	AnnCoinJoinConfidence = "coinjoin_confidence"
+	// AnnChange and AnnChangeConfidence mark the output a transaction most
+	// likely returns to its spender (utxo.GuessChange): the reasons, joined
+	// by "; ", and the confidence in [0,1].
+	AnnChange           = "change_guess"
+	AnnChangeConfidence = "change_confidence"
 )
 
 // TxAddress is the hub address of transaction txid.
@@ -69,6 +74,9 @@ type SourceOptions struct {
 // (Outgoing) or inputs (Incoming). On a node with an address index
 // (SpendsByAddrIndex) each address is asked directly; otherwise the
 // window's blocks are read once and every level is answered from them.
+//
+// The output utxo.GuessChange takes for change carries the guess
+// (AnnChange, AnnChangeConfidence); the walk follows it like any other.
 //
 // A CoinJoin (utxo.DetectCoinJoin) stops the walk: the transfers into its
 // hub carry the evidence (tracer.AnnMixer, AnnCoinJoinEvidence,
@@ -349,7 +357,8 @@ func (s *Source) hub(tx *utxo.Tx) []tracer.Transfer {
 		out = append(out, t)
 	}
 	n := len(tx.Inputs)
-	for _, o := range tx.Outputs {
+	change, guessed := utxo.GuessChange(*tx)
+	for k, o := range tx.Outputs {
 		if o.Value <= 0 {
 			continue // OP_RETURN
 		}
@@ -357,7 +366,14 @@ func (s *Source) hub(tx *utxo.Tx) []tracer.Transfer {
 		if to == "" {
 			to = NoAddress
 		}
-		out = append(out, mk(n+int(o.Index), node, to, o.Value))
+		t := mk(n+int(o.Index), node, to, o.Value)
+		if guessed && change.Output == k {
+			t.Annotations = map[string]string{
+				AnnChange:           strings.Join(change.Reasons, "; "),
+				AnnChangeConfidence: strconv.FormatFloat(change.Confidence, 'f', 2, 64),
+			}
+		}
+		out = append(out, t)
 	}
 	if fee := tx.Fee(); fee > 0 {
 		out = append(out, mk(n+len(tx.Outputs), node, FeeAddress, fee))

@@ -67,6 +67,15 @@ func TestSourceHub(t *testing.T) {
 	if h := s.hub(&coinbase); len(h) != 1 || h[0].To != "miner" || h[0].From != "tx:cb" {
 		t.Errorf("coinbase hub %+v", h)
 	}
+	// Address reuse: the output back to an input's address is change.
+	reuse := pay("bb", 8, 1, []utxo.Input{{Address: "w", Value: 1000}},
+		utxo.Output{Address: "x", Value: 600}, utxo.Output{Address: "w", Value: 390})
+	for _, x := range s.hub(&reuse) {
+		isChange := x.Annotations[AnnChange] != ""
+		if isChange != (x.To == "w") || (isChange && x.Annotations[AnnChangeConfidence] < "0.95") {
+			t.Errorf("change guess on %s -> %s: %v", x.From, x.To, x.Annotations)
+		}
+	}
 	d, err := s.Describe(context.Background(), []tracer.Address{"tx:aa", "out0", FeeAddress}, nil)
 	if err != nil || !d.Accounts["tx:aa"].IsContract || d.Accounts["out0"].IsContract || d.Accounts[FeeAddress].IsContract || len(d.Tokens) != 0 {
 		t.Errorf("Describe: %+v %v", d, err)
