@@ -71,7 +71,8 @@ type SourceOptions struct {
 //
 // Outgoing for an address answers the transactions spending its outputs
 // in the window, Incoming those paying it; a hub answers its outputs
-// (Outgoing) or inputs (Incoming). On a node with an address index
+// (Outgoing) or inputs (Incoming). Incoming leaves out the transactions an
+// asked address spends from too (its change is not new value). On a node with an address index
 // (SpendsByAddrIndex) each address is asked directly; otherwise the
 // window's blocks are read once and every level is answered from them.
 //
@@ -170,6 +171,11 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 			continue
 		}
 		seen[tx.TxID] = true
+		if q.Direction == tracer.Incoming && slices.ContainsFunc(tx.Inputs, func(in utxo.Input) bool { return asked[tracer.Address(in.Address)] }) {
+			// Change back to a spender is no new value: it is the hub's
+			// outflow, read when the walk expands the hub.
+			continue
+		}
 		for _, t := range s.hub(tx) {
 			if (q.Direction == tracer.Outgoing && asked[t.From]) || (q.Direction == tracer.Incoming && asked[t.To]) {
 				out = append(out, t)

@@ -129,3 +129,23 @@ func TestSourceTaintPerTx(t *testing.T) {
 		}
 	}
 }
+
+// Change paid back to a seed is not stolen value, even when the walk stops
+// before the transaction's hub is expanded.
+func TestSourceSeedChange(t *testing.T) {
+	theft := pay("01", 10, 1, []utxo.Input{{Address: "thief-src", Value: 5e8}}, utxo.Output{Address: "seed", Value: 2e8})
+	spend := pay("03", 11, 1, []utxo.Input{{Prev: utxo.Outpoint{TxID: "01"}, Address: "seed", Value: 2e8}},
+		utxo.Output{Address: "a", Value: 5e7}, utxo.Output{Address: "seed", Value: 149_990_000})
+	for _, depth := range []int{1, 0} {
+		s := preloaded(t, &Block{Height: 10, Txs: []utxo.Tx{theft}}, &Block{Height: 11, Txs: []utxo.Tx{spend}})
+		tr, err := tracer.Walk(context.Background(), s, tracer.Options{
+			Chain: "bitcoin", Seeds: []tracer.Address{"seed"}, Window: tracer.BlockRange{From: 10, To: 11}, MaxDepth: depth,
+		})
+		if err != nil {
+			t.Fatalf("depth %d: %v", depth, err)
+		}
+		if got := tr.Summary.Assets[0].Stolen.Int64(); got != 2e8 {
+			t.Errorf("depth %d: stolen %d, want the theft's 2e8 (the change back is no new value)", depth, got)
+		}
+	}
+}
