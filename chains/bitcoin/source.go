@@ -63,11 +63,10 @@ type SourceOptions struct {
 // contracts (pass-throughs the walk follows; do not set StopAtContracts on
 // a Bitcoin walk), and the ledger's chain order makes the --taint models
 // act per transaction: poison-first by output order, haircut pro rata,
-// FIFO. A Bitcoin hop is therefore two levels of the walk. Inputs of a
-// transaction spent from addresses outside the frontier are not answered
-// (they were not asked), so the ledger counts them as clean value of
-// unknown origin: exact under poison-first, an approximation under haircut
-// and FIFO.
+// FIFO. A Bitcoin hop is therefore two levels of the walk. A hub asked
+// for its outflows answers its inputs too: the walk books those spent from
+// addresses outside the trace as clean value in the hub's balance, so
+// haircut and FIFO share the outputs as they should.
 //
 // Outgoing for an address answers the transactions spending its outputs
 // in the window, Incoming those paying it; a hub answers its outputs
@@ -177,7 +176,10 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 			continue
 		}
 		for _, t := range s.hub(tx) {
-			if (q.Direction == tracer.Outgoing && asked[t.From]) || (q.Direction == tracer.Incoming && asked[t.To]) {
+			// A hub asked for its outflows answers its inputs too: those
+			// from outside the trace are clean value in its balance.
+			hubIn := asked[t.To] && strings.HasPrefix(string(t.To), TxPrefix)
+			if (q.Direction == tracer.Outgoing && (asked[t.From] || hubIn)) || (q.Direction == tracer.Incoming && asked[t.To]) {
 				out = append(out, t)
 			}
 		}

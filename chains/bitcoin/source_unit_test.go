@@ -3,6 +3,8 @@ package bitcoin
 import (
 	"context"
 	"math/big"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -146,6 +148,46 @@ func TestSourceSeedChange(t *testing.T) {
 		}
 		if got := tr.Summary.Assets[0].Stolen.Int64(); got != 2e8 {
 			t.Errorf("depth %d: stolen %d, want the theft's 2e8 (the change back is no new value)", depth, got)
+		}
+	}
+}
+
+// The other inputs of a transaction, spent from outside the trace, are
+// clean value in its hub: haircut shares the stolen value pro rata over the
+// outputs, poison-first gives it to the first ones.
+func TestSourceOutsideInputs(t *testing.T) {
+	theft := pay("01", 10, 1, []utxo.Input{{Address: "thief-src", Value: 5e8}}, utxo.Output{Address: "seed", Value: 2e8})
+	spend := pay("03", 12, 1, []utxo.Input{
+		{Prev: utxo.Outpoint{TxID: "01", Vout: 0}, Address: "seed", Value: 2e8},
+		{Prev: utxo.Outpoint{TxID: "00", Vout: 0}, Address: "outsider", Value: 1e8},
+	}, utxo.Output{Address: "a", Value: 15e7}, utxo.Output{Address: "b", Value: 149_990_000})
+	want := map[string]map[tracer.Address]int64{
+		"poison":  {"a": 15e7, "b": 5e7, FeeAddress: 0},
+		"fifo":    {"a": 15e7, "b": 5e7, FeeAddress: 0},
+		"haircut": {"a": 1e8, "b": 99_993_333, FeeAddress: 6_667},
+	}
+	for _, m := range tracer.TaintModels() {
+		s := preloaded(t, &Block{Height: 10, Txs: []utxo.Tx{theft}}, &Block{Height: 11}, &Block{Height: 12, Txs: []utxo.Tx{spend}})
+		tr, err := tracer.Walk(context.Background(), s, tracer.Options{
+			Chain: "bitcoin", Seeds: []tracer.Address{"seed"}, Window: tracer.BlockRange{From: 10, To: 12}, Taint: m,
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name(), err)
+		}
+		got := map[tracer.Address]int64{FeeAddress: 0}
+		for _, x := range tr.Transfers {
+			if x.From == "tx:03" {
+				got[x.To] = x.Tainted.Int64()
+			}
+		}
+		if d := cmp.Diff(want[m.Name()], got); d != "" {
+			t.Errorf("%s: stolen sats per output (-want +got):\n%s", m.Name(), d)
+		}
+		if !slices.ContainsFunc(tr.Skipped, func(k tracer.Skip) bool { return k.ID == "03/call:1" && strings.Contains(k.Reason, "clean inflow") }) {
+			t.Errorf("%s: the outsider's input is not listed as a clean inflow: %+v", m.Name(), tr.Skipped)
+		}
+		if tr.Summary.Assets[0].Stolen.Int64() != 2e8 {
+			t.Errorf("%s: stolen %s", m.Name(), tr.Summary.Assets[0].Stolen)
 		}
 	}
 }
