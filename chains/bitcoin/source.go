@@ -96,6 +96,8 @@ type Source struct {
 	byAddr    map[string][]string       // address-index answers, txids oldest first
 	order     map[uint64]map[string]int // tx positions of blocks (address index)
 	coinjoins map[tracer.Address]utxo.CoinJoin
+	kept      tracer.BlockRange // the blocks the scanner holds (when hasKept)
+	hasKept   bool
 }
 
 var (
@@ -200,7 +202,7 @@ func (s *Source) addressTxs(ctx context.Context, addrs []string, q tracer.Transf
 			return nil, err
 		}
 	} else {
-		if err := s.scanner.Read(ctx, q.Window.From, q.Window.To); err != nil {
+		if err := s.readWindow(ctx, q.Window); err != nil {
 			return nil, err
 		}
 		found = s.scanner.Spending(q.Window.From, q.Window.To, addrs)
@@ -229,6 +231,29 @@ func (s *Source) addressTxs(ctx context.Context, addrs []string, q tracer.Transf
 		out = append(out, tx)
 	}
 	return out, nil
+}
+
+// readWindow makes the scanner hold w, reading only what it lacks (the
+// levels of a walk ask windows inside the first one).
+func (s *Source) readWindow(ctx context.Context, w tracer.BlockRange) error {
+	s.mu.Lock()
+	done := s.hasKept && w.From >= s.kept.From && w.To <= s.kept.To
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := s.scanner.Read(ctx, w.From, w.To); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hasKept || w.From < s.kept.From || w.To > s.kept.To {
+		if s.hasKept && w.From <= s.kept.To+1 && w.To+1 >= s.kept.From {
+			w = tracer.BlockRange{From: min(w.From, s.kept.From), To: max(w.To, s.kept.To)}
+		}
+		s.kept, s.hasKept = w, true
+	}
+	return nil
 }
 
 // indexed asks the address index for each address (once per trace, in

@@ -15,7 +15,7 @@ import (
 
 // preloaded is a Source whose scanner already holds blocks (pure logic:
 // the walk never reaches the node).
-func preloaded(t *testing.T, blocks ...*Block) *Source {
+func preloaded(t testing.TB, blocks ...*Block) *Source {
 	t.Helper()
 	c, err := Dial("http://node.invalid/", Options{})
 	if err != nil {
