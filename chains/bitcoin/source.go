@@ -1,6 +1,7 @@
 package bitcoin
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/big"
@@ -73,7 +74,8 @@ type SourceOptions struct {
 // (Outgoing) or inputs (Incoming). Incoming leaves out the transactions an
 // asked address spends from too (its change is not new value). On a node with an address index
 // (SpendsByAddrIndex) each address is asked directly; otherwise the
-// window's blocks are read once and every level is answered from them.
+// window's blocks are read once, kept, and indexed by address, and every
+// level is answered from them.
 //
 // The output utxo.GuessChange takes for change carries the guess
 // (AnnChange, AnnChangeConfidence); the walk follows it like any other.
@@ -98,6 +100,10 @@ type Source struct {
 	coinjoins map[tracer.Address]utxo.CoinJoin
 	kept      tracer.BlockRange // the blocks the scanner holds (when hasKept)
 	hasKept   bool
+	// byTouch indexes the kept blocks' transactions by the addresses they
+	// spend from or pay, so a level costs its frontier, not the window.
+	byTouch       map[string][]*utxo.Tx
+	indexedBlocks map[uint64]bool
 }
 
 var (
@@ -112,7 +118,7 @@ func NewSource(c *Client, p *Probe, opts SourceOptions) *Source {
 		c: c, chain: cmpOr(opts.Chain, "bitcoin"), spends: cmpOr(opts.Spends, p.Spends), why: p.Why,
 		conc: cmpOr(opts.Concurrency, 4), scanner: NewScanner(c, opts.Scan),
 		txs: map[string]*utxo.Tx{}, byAddr: map[string][]string{}, order: map[uint64]map[string]int{},
-		coinjoins: map[tracer.Address]utxo.CoinJoin{},
+		coinjoins: map[tracer.Address]utxo.CoinJoin{}, byTouch: map[string][]*utxo.Tx{}, indexedBlocks: map[uint64]bool{},
 	}
 	if opts.Spends != "" && opts.Spends != p.Spends {
 		s.why = "asked for by the caller"
@@ -205,10 +211,7 @@ func (s *Source) addressTxs(ctx context.Context, addrs []string, q tracer.Transf
 		if err := s.readWindow(ctx, q.Window); err != nil {
 			return nil, err
 		}
-		found = s.scanner.Spending(q.Window.From, q.Window.To, addrs)
-		if q.Direction == tracer.Incoming {
-			found = s.scanner.Paying(q.Window.From, q.Window.To, addrs)
-		}
+		found = s.lookup(addrs, q.Window)
 	}
 	set := toSet(addrs)
 	s.mu.Lock()
@@ -247,6 +250,22 @@ func (s *Source) readWindow(ctx context.Context, w tracer.BlockRange) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for h := w.From; h <= w.To; h++ {
+		if s.indexedBlocks[h] {
+			continue
+		}
+		s.indexedBlocks[h] = true
+		b := s.scanner.Block(h)
+		if b == nil {
+			continue
+		}
+		for k := range b.Txs {
+			tx := &b.Txs[k]
+			for _, a := range touched(tx) {
+				s.byTouch[a] = append(s.byTouch[a], tx)
+			}
+		}
+	}
 	if !s.hasKept || w.From < s.kept.From || w.To > s.kept.To {
 		if s.hasKept && w.From <= s.kept.To+1 && w.To+1 >= s.kept.From {
 			w = tracer.BlockRange{From: min(w.From, s.kept.From), To: max(w.To, s.kept.To)}
@@ -254,6 +273,41 @@ func (s *Source) readWindow(ctx context.Context, w tracer.BlockRange) error {
 		s.kept, s.hasKept = w, true
 	}
 	return nil
+}
+
+// touched lists the addresses tx spends from or pays, once each.
+func touched(tx *utxo.Tx) []string {
+	var out []string
+	for _, in := range tx.Inputs {
+		if in.Address != "" && !slices.Contains(out, in.Address) {
+			out = append(out, in.Address)
+		}
+	}
+	for _, o := range tx.Outputs {
+		if o.Address != "" && !slices.Contains(out, o.Address) {
+			out = append(out, o.Address)
+		}
+	}
+	return out
+}
+
+// lookup answers from the kept blocks the transactions of w that spend
+// from or pay addrs, in chain order.
+func (s *Source) lookup(addrs []string, w tracer.BlockRange) []utxo.Tx {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[*utxo.Tx]bool{}
+	var out []utxo.Tx
+	for _, a := range addrs {
+		for _, tx := range s.byTouch[a] {
+			if !seen[tx] && inWindow(tx, w) {
+				seen[tx] = true
+				out = append(out, *tx)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b utxo.Tx) int { return cmp.Or(cmp.Compare(a.Block, b.Block), cmp.Compare(a.Index, b.Index)) })
+	return out
 }
 
 // indexed asks the address index for each address (once per trace, in
