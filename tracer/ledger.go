@@ -73,6 +73,9 @@ func (l *ledger) addOutflow(t Transfer) {
 	l.outflows[id] = t
 }
 
+// isOutflow reports whether t was booked as an outflow.
+func (l *ledger) isOutflow(t Transfer) bool { _, ok := l.outflows[t.ID()]; return ok }
+
 // propagate recomputes every holding from scratch. trusted says which
 // transfers may carry taint at all.
 func (l *ledger) propagate(trusted func(Transfer) bool) {

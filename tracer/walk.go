@@ -213,6 +213,11 @@ func (w *walker) run(ctx context.Context) {
 		for _, t := range found {
 			w.read[t.ID()] = true
 			switch {
+			case !inFrontier[t.From] && w.ledger.isOutflow(t):
+				// read before as its sender's outflow: booked already
+			case !inFrontier[t.From] && w.passThroughInflow(t, inFrontier):
+				w.ledger.addCredit(t, false)
+				w.skip(t, "clean inflow of a pass-through from outside the trace (counted in its balance)")
 			case !inFrontier[t.From]:
 				w.skip(t, "not sent by an address of this level (the source answered more than asked)")
 			case t.From == t.To:
@@ -242,6 +247,16 @@ func (w *walker) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// passThroughInflow reports whether t, answered for a contract of this
+// level, brings it value its sender's expansion did not (a UTXO
+// transaction's inputs from outside the trace): known clean value in its
+// balance, so the taint models share its outflows as they should. Should
+// the sender be expanded later, its outflow takes the place of the credit.
+func (w *walker) passThroughInflow(t Transfer, inFrontier map[Address]bool) bool {
+	n, ok := w.nodes[t.To]
+	return inFrontier[t.To] && ok && n.IsContract && w.trusted(t)
 }
 
 // record keeps a level's figures and reports them.

@@ -34,7 +34,11 @@ type fixtureCase struct {
 	Addresses []string // asked with AddressTxs
 	Memo      string   // the OP_RETURN searched for
 	MemoAfter int64    // its time bound
+	CoinJoin  string   // the Whirlpool-shaped transaction the harness sent
 	Want      want
+	// Walked is the live walk of the Source from Addresses[0] (recorded,
+	// the data layer's answer): the replayed walk must equal it.
+	Walked []walkView
 }
 
 // want is the harness's account of what it sent (never the data layer's).
@@ -229,11 +233,30 @@ func play(ctx context.Context, t *testing.T, n *btcnode.Node) fixtureCase {
 	memo := "OUT:" + strings.Repeat("AB12", 16)
 	payout := send(vault, 1500, btcnode.Out{Address: dest.Address(), Value: 15e7}, btcnode.Out{Data: []byte(memo)})
 	peeled := send(wallets[0], 700, btcnode.Out{Address: peel.Address(), Value: 1e7})
+	// A Whirlpool-shaped CoinJoin in the same block as its funding: five
+	// inputs (one of the 0.01 BTC pool exactly, four carrying the fee),
+	// five outputs of the pool to fresh wallets.
+	const pool, mixFee = 1_000_000, 2000
+	mixer := key()
+	premix := []btcnode.Out{{Address: mixer.Address(), Value: pool}}
+	for range 4 {
+		premix = append(premix, btcnode.Out{Address: mixer.Address(), Value: pool + mixFee/4})
+	}
+	send(wallets[1], 1000, premix...)
+	var mixed []btcnode.Out
+	for range 5 {
+		mixed = append(mixed, btcnode.Out{Address: key().Address(), Value: pool})
+	}
+	coinjoin := send(mixer, mixFee, mixed...)
+	if len(coinjoin.Tx.TxIn) != 5 || len(coinjoin.Tx.TxOut) != 5 {
+		t.Fatalf("harness: the CoinJoin has %d inputs, %d outputs", len(coinjoin.Tx.TxIn), len(coinjoin.Tx.TxOut))
+	}
 	mine()
 	tip, err = n.Height(ctx)
 	must(err)
 	fc.To = uint64(tip)
 	fc.Memo = memo
+	fc.CoinJoin = coinjoin.TxID()
 	fc.Addresses = []string{victim.Address(), wallets[0].Address(), dest.Address()}
 	fc.Want.ByAddress[victim.Address()] = []string{pay.TxID(), scatter.TxID()}
 	fc.Want.ByAddress[wallets[0].Address()] = []string{scatter.TxID(), peeled.TxID()}
@@ -269,6 +292,7 @@ func TestLiveBtcd(t *testing.T) {
 			t.Errorf("tx %s reads with fee %d", tx.TxID, tx.Fee())
 		}
 	}
+	fc.Walked = walkCase(ctx, t, c, fc)
 	if !*record {
 		return
 	}
@@ -303,6 +327,10 @@ func TestReplayBtcd(t *testing.T) {
 	got := observe(context.Background(), t, c, fc)
 	if d := cmp.Diff(fc.Want, got); d != "" {
 		t.Fatalf("replayed view differs from what was sent (-sent +read):\n%s", d)
+	}
+	// The Source's walk, replayed, equals the live one.
+	if d := cmp.Diff(fc.Walked, walkCase(context.Background(), t, c, fc)); d != "" {
+		t.Errorf("the replayed walk differs from the live one (-live +replayed):\n%s", d)
 	}
 	if u := rp.Unused(); len(u) > 0 {
 		t.Errorf("recorded calls never asked: %v", u)
