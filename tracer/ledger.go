@@ -42,14 +42,25 @@ type ledger struct {
 	received    map[Address]map[Asset]*big.Int
 	first       map[Address]uint64 // block of the first tainted inflow
 
+	// ranks orders the chains in the order the walk reached them (the
+	// walk's own first): each chain is replayed in block order, after the
+	// chains reached before it.
+	ranks map[string]int
+
+	convIns   map[string]*swapLeg                       // deposits a payout converts, replayed so far (convert.go)
+	convRefs  map[string]bool                           // the IDs payouts name, during propagate
+	bridged   map[string]map[Address]map[Asset]*big.Int // by conversion kind: deposits paid out, at the hub
+	bridgedIn map[Address]map[Asset]*big.Int            // stolen value paid out by bridges, at the recipient
+
 	swapIns   map[swapKey]*swapLeg           // trade inputs replayed so far (swap.go)
 	pairs     map[swapKey]Transfer           // the outflows by (tx, sender, recipient), during propagate
 	swapped   map[Address]map[Asset]*big.Int // stolen value traded away, at the pool
 	swappedIn map[Address]map[Asset]*big.Int // stolen value bought, at the trader
 }
 
-func newLedger(m TaintModel) *ledger {
-	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{}, outflows: map[string]Transfer{}}
+func newLedger(m TaintModel, chain string) *ledger {
+	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{}, outflows: map[string]Transfer{},
+		ranks: map[string]int{"": 0, chain: 0}}
 }
 
 // addCredit books an inflow of a seed: stolen value, or (stolen false) a
@@ -90,9 +101,13 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	l.swapped = map[Address]map[Asset]*big.Int{}
 	l.swappedIn = map[Address]map[Asset]*big.Int{}
 	l.recredited = map[Asset]*big.Int{}
+	l.convIns = map[string]*swapLeg{}
+	l.bridged = map[string]map[Address]map[Asset]*big.Int{}
+	l.bridgedIn = map[Address]map[Asset]*big.Int{}
 	evs := l.events()
 	l.pairs = swapPairs(evs)
-	defer func() { l.pairs = nil }()
+	l.convRefs = conversionRefs(evs)
+	defer func() { l.pairs, l.convRefs = nil, nil }()
 	for _, e := range evs {
 		if e.credit {
 			x := e.t.Amount
@@ -126,6 +141,11 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 // executed rate, anything else as the taint model draws it from its
 // sender's purse.
 func (l *ledger) carry(t Transfer, id string) {
+	if x, ok := l.conversionOutput(t); ok {
+		l.tainted[id] = x
+		l.arrive(t, x)
+		return
+	}
 	l.debit(t)
 	if x, ok := l.swapOutput(t); ok {
 		l.tainted[id] = x
@@ -148,6 +168,9 @@ func (l *ledger) carry(t Transfer, id string) {
 	}
 	l.tainted[id] = x
 	l.arrive(t, x)
+	if l.convRefs[id] {
+		l.convIns[id] = &swapLeg{asset: t.Asset, amount: t.Amount, tainted: new(big.Int).Set(x)}
+	}
 	// Only a transfer answered in the same tx can be a trade's input.
 	if _, ok := l.pairs[swapKey{t.TxHash, t.To, t.From}]; ok && x.Sign() > 0 {
 		l.recordSwapInput(t, x)
@@ -235,6 +258,7 @@ func (l *ledger) events() []ledgerEvent {
 type sortedEvent struct {
 	id      string
 	outflow bool
+	rank    int // the chain's (ledger.ranks)
 	block   uint64
 	tx      uint
 	seq     int
@@ -252,7 +276,12 @@ func (l *ledger) merge() {
 		if e.outflow {
 			t = l.outflows[e.id]
 		}
-		e.block, e.tx, e.seq = t.BlockNumber, t.TxIndex, t.Seq
+		rank, ok := l.ranks[t.Chain]
+		if !ok {
+			rank = len(l.ranks)
+			l.ranks[t.Chain] = rank
+		}
+		e.rank, e.block, e.tx, e.seq = rank, t.BlockNumber, t.TxIndex, t.Seq
 	}
 	slices.SortFunc(l.added, compareSorted)
 	merged := make([]sortedEvent, 0, len(l.sorted)+len(l.added))
@@ -273,7 +302,7 @@ func (l *ledger) merge() {
 // compareSorted is CompareTransfers on the fields kept in a sortedEvent
 // (credits before outflows of the same ID).
 func compareSorted(a, b sortedEvent) int {
-	return cmp.Or(cmp.Compare(a.block, b.block), cmp.Compare(a.tx, b.tx), cmp.Compare(a.seq, b.seq),
+	return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.block, b.block), cmp.Compare(a.tx, b.tx), cmp.Compare(a.seq, b.seq),
 		strings.Compare(a.id, b.id), compareBool(a.outflow, b.outflow))
 }
 

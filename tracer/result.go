@@ -53,7 +53,7 @@ func (w *walker) result() *Trace {
 		return a.ID != "" && a.ID == b.ID && a.Reason == b.Reason && a.Address == b.Address
 	})
 	for _, tr := range t.Transfers {
-		if tr.Asset != NativeAsset {
+		if _, ok := w.tokens[Address(tr.Asset)]; tr.Asset != NativeAsset && (ok || !tr.Asset.Native()) {
 			t.Tokens[Address(tr.Asset)] = w.tokens[Address(tr.Asset)]
 		}
 	}
@@ -68,7 +68,7 @@ func (w *walker) result() *Trace {
 		t.Alternatives = append(t.Alternatives, w.summaryUnder(m))
 	}
 	for _, s := range t.Summary.Assets {
-		if s.Asset != NativeAsset {
+		if _, ok := w.tokens[Address(s.Asset)]; s.Asset != NativeAsset && (ok || !s.Asset.Native()) {
 			t.Tokens[Address(s.Asset)] = w.tokens[Address(s.Asset)]
 		}
 	}
@@ -133,9 +133,12 @@ func (w *walker) summary() Summary { return w.summaryWith(w.reachedOverThreshold
 func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset]*big.Int) Summary {
 	stolen := w.ledger.stolen()
 	swapped, swappedIn := sumByAsset(w.ledger.swapped), sumByAsset(w.ledger.swappedIn)
-	for a := range swappedIn {
-		if stolen[a] == nil {
-			stolen[a] = new(big.Int)
+	bridgedIn := sumByAsset(w.ledger.bridgedIn)
+	for _, m := range []map[Asset]*big.Int{swappedIn, bridgedIn} {
+		for a := range m {
+			if stolen[a] == nil {
+				stolen[a] = new(big.Int)
+			}
 		}
 	}
 	var s Summary
@@ -144,6 +147,14 @@ func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset
 			SwappedIn: swappedIn[asset], Symbol: w.symbol(asset)}
 		if v := swapped[asset]; v != nil && v.Sign() > 0 {
 			as.Buckets[BucketSwapped] = new(big.Int).Set(v)
+		}
+		if v := bridgedIn[asset]; v != nil && v.Sign() > 0 {
+			as.BridgedIn = new(big.Int).Set(v)
+		}
+		for kind, bucket := range map[string]string{ConversionBridged: BucketBridged, ConversionRefunded: BucketRefunded} {
+			if v := sumByAsset(w.ledger.bridged[kind])[asset]; v != nil && v.Sign() > 0 {
+				as.Buckets[bucket] = new(big.Int).Set(v)
+			}
 		}
 		for holder, byAsset := range w.ledger.held {
 			x := byAsset[asset]
@@ -181,6 +192,11 @@ func (w *walker) summaryUnder(m TaintModel) ModelSummary {
 func (w *walker) symbol(a Asset) string {
 	if a == NativeAsset {
 		return "ETH"
+	}
+	if tok, ok := w.tokens[Address(a)]; !ok && a.Native() {
+		return string(a) // another chain's coin its source did not describe
+	} else if ok {
+		return tok.Symbol
 	}
 	return w.tokens[Address(a)].Symbol
 }

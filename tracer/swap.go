@@ -20,6 +20,7 @@ type swapKey struct {
 type swapLeg struct {
 	asset           Asset
 	amount, tainted *big.Int
+	booked          bool // a conversion's deposit is booked as bridged (convert.go)
 }
 
 // swapPairs indexes the outflows by (tx, sender, recipient), to find the

@@ -110,12 +110,8 @@ func checkConservation(t *testing.T, tr *Trace) {
 		for _, v := range s.Buckets {
 			sum.Add(sum, v)
 		}
-		want := new(big.Int).Set(s.Stolen)
-		if s.SwappedIn != nil {
-			want.Add(want, s.SwappedIn)
-		}
-		if sum.Cmp(want) != 0 {
-			t.Errorf("asset %s: buckets add to %s, stolen %s + swapped in %v (%v)", s.Asset, sum, s.Stolen, s.SwappedIn, s.Buckets)
+		if want := s.Accounted(); sum.Cmp(want) != 0 {
+			t.Errorf("asset %s: buckets add to %s, stolen %s + swapped in %v + bridged in %v (%v)", s.Asset, sum, s.Stolen, s.SwappedIn, s.BridgedIn, s.Buckets)
 		}
 	}
 }
