@@ -446,13 +446,14 @@ func (f *Flow) bridges() []Pattern {
 		}
 		for _, t := range e.Transfers {
 			proto := t.Annotations[tracer.AnnBridge]
-			if proto == "" && e.To.Category != tracer.CategoryBridge {
-				continue
+			if (proto == "" && e.To.Category != tracer.CategoryBridge) || t.Annotations[tracer.AnnConverts] != "" {
+				continue // a bridge's payout is reported with its deposit
 			}
 			p := Pattern{Kind: KindBridge, Confidence: 1, Addresses: []tracer.Address{e.From.Address, e.To.Address},
 				Evidence: []Evidence{{t.TxHash, t.BlockNumber, new(big.Int).Set(t.Tainted)}},
 				Detail:   map[string]string{"amount": f.amountText(e.Asset, t.Tainted), "protocol": cmp.Or(proto, labelName(e.To))}}
-			for _, k := range []string{tracer.AnnMemo, tracer.AnnDestChain, tracer.AnnDestAsset, tracer.AnnDestAddress, tracer.AnnRefundAddress} {
+			for _, k := range []string{tracer.AnnMemo, tracer.AnnDestChain, tracer.AnnDestAsset, tracer.AnnDestAddress, tracer.AnnRefundAddress,
+				tracer.AnnPairing, tracer.AnnPairingDetail, tracer.AnnInboundTx, tracer.AnnOutboundTx, tracer.AnnBridgeContract} {
 				if v := t.Annotations[k]; v != "" {
 					p.Detail[k] = v
 				}
@@ -464,7 +465,17 @@ func (f *Flow) bridges() []Pattern {
 					p.Detail["expected_min"] = FormatAmount(v, uint8(d)) + " " + t.Annotations[tracer.AnnDestAsset]
 				}
 			}
-			if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
+			if t.Annotations[tracer.AnnOutboundTx] != "" {
+				// Paired: the walk went on to the payout, through the swap's hub.
+				for _, x := range f.out[e.To.ID] {
+					for _, pay := range x.Transfers {
+						if pay.Annotations[tracer.AnnConverts] == t.ID() {
+							p.Evidence = append(p.Evidence, Evidence{pay.TxHash, pay.BlockNumber, new(big.Int).Set(pay.Tainted)})
+							p.Addresses = append(p.Addresses, x.To.Address)
+						}
+					}
+				}
+			} else if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
 				f.handOff(e, t, chain, tracer.Address(addr))
 				p.Addresses = append(p.Addresses, tracer.Address(addr))
 			} else {

@@ -1,0 +1,336 @@
+package crosschain_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/flowtrace/flowtrace/chains/bitcoin"
+	"github.com/flowtrace/flowtrace/chains/crosschain"
+	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/fixtures/btcnode"
+	"github.com/flowtrace/flowtrace/fixtures/contracts"
+	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+
+var half = big.NewInt(5e17)
+
+type routerLabels map[tracer.Address]tracer.Label
+
+func (m routerLabels) Lookup(chain string, a tracer.Address) (tracer.Label, bool) {
+	if chain != "ethereum" {
+		return tracer.Label{}, false
+	}
+	l, ok := m[a]
+	return l, ok
+}
+
+// twoChains is the theft played on both nodes: what the test knows.
+type twoChains struct {
+	thief, router common.Address
+	deposit       common.Hash
+	unpaired      common.Hash
+	outbound      string // the vault's OUT: transaction
+	stolenBTC     []string
+	noiseBTC      []string
+	noiseETH      common.Address
+	ethWindow     tracer.BlockRange
+}
+
+// play runs the story: a victim pays the thief 10 ETH; the thief deposits
+// 6 ETH into a THORChain-shaped router for BTC to dest and keeps the rest;
+// a second deposit of 0.5 ETH is never paid out; the vault pays dest 0.5 BTC with OP_RETURN OUT:<deposit hash>; dest
+// scatters to a, b and c, and c peels 0.15 BTC to d. Noise: an unrelated
+// ETH payment, another vault payout with another memo, a miner payment and
+// its onward spend.
+func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecdsa.PrivateKey) twoChains {
+	t.Helper()
+	ctx := context.Background()
+	ec := ethclient.NewClient(eth.Client())
+	nonces := map[common.Address]uint64{}
+	send := func(k *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) common.Hash {
+		from := crypto.PubkeyToAddress(k.PublicKey)
+		tx := types.MustSignNewTx(k, types.LatestSignerForChainID(devnode.ChainID), &types.LegacyTx{
+			Nonce: nonces[from], To: to, Value: value, Gas: 1_000_000, GasPrice: big.NewInt(1_000_000_000), Data: data,
+		})
+		if err := ec.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		nonces[from]++
+		return tx.Hash()
+	}
+	settle := func(txs ...common.Hash) uint64 {
+		n, err := eth.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range txs {
+			r, err := ec.TransactionReceipt(ctx, h)
+			if err != nil || r.Status != types.ReceiptStatusSuccessful {
+				t.Fatalf("tx %s: %v (receipt %+v)", h.Hex(), err, r)
+			}
+		}
+		return n
+	}
+	key := func() *btcnode.Key {
+		k, err := btcnode.NewKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		btc.Track(k)
+		return k
+	}
+	mine := func() {
+		if _, err := btc.Mine(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pay := func(from *btcnode.Key, fee int64, outs ...btcnode.Out) string {
+		s, err := btc.Send(ctx, from, fee, outs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.TxID()
+	}
+
+	var g twoChains
+	g.thief = crypto.PubkeyToAddress(thief.PublicKey)
+	code, err := contracts.MiniRouter.DeployData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := send(victim, nil, nil, code)
+	first := settle(dep)
+	r, err := ec.TransactionReceipt(ctx, dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.router = r.ContractAddress
+
+	if _, err := btc.Mine(ctx, btcnode.CoinbaseMaturity+1); err != nil {
+		t.Fatal(err)
+	}
+	vault, dest, a, b, c, d, x, y, z := key(), key(), key(), key(), key(), key(), key(), key(), key()
+	pay(btc.Miner, 1000, btcnode.Out{Address: vault.Address(), Value: 10e8})
+	mine()
+
+	g.noiseETH = common.HexToAddress("0x00000000000000000000000000000000000b0b0b")
+	settle(send(victim, &g.thief, ether(10), nil), send(victim, &g.noiseETH, ether(1), nil))
+	ethVault := common.HexToAddress("0x000000000000000000000000000000000000ba17")
+	memo := "=:BTC.BTC:" + dest.Address()
+	data, err := contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, ether(6), memo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.deposit = send(thief, &g.router, ether(6), data)
+	keep := common.HexToAddress("0x00000000000000000000000000000000000cafe0")
+	settle(g.deposit, send(thief, &keep, ether(3), nil))
+	// A second deposit the vault never pays out.
+	other := key()
+	data, err = contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, half, "=:BTC.BTC:"+other.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.unpaired = send(thief, &g.router, half, data)
+	last := settle(g.unpaired)
+	g.ethWindow = tracer.BlockRange{From: first, To: last}
+
+	hash := strings.ToUpper(strings.TrimPrefix(g.deposit.Hex(), "0x"))
+	g.outbound = pay(vault, 2000, btcnode.Out{Address: dest.Address(), Value: 5e7}, btcnode.Out{Data: []byte("OUT:" + hash)})
+	pay(vault, 2000, btcnode.Out{Address: x.Address(), Value: 7e7}, btcnode.Out{Data: []byte("OUT:" + strings.Repeat("AB", 32))})
+	mine()
+	pay(dest, 10_000, btcnode.Out{Address: a.Address(), Value: 1e7}, btcnode.Out{Address: b.Address(), Value: 1e7},
+		btcnode.Out{Address: c.Address(), Value: 5e7 - 2e7 - 10_000})
+	pay(btc.Miner, 1000, btcnode.Out{Address: y.Address(), Value: 1e8})
+	mine()
+	pay(c, 1000, btcnode.Out{Address: d.Address(), Value: 15e6})
+	pay(y, 1000, btcnode.Out{Address: z.Address(), Value: 5e7})
+	pay(x, 1000, btcnode.Out{Address: z.Address(), Value: 1e7})
+	mine()
+	g.stolenBTC = []string{a.Address(), b.Address(), c.Address(), d.Address(), dest.Address()}
+	g.noiseBTC = []string{vault.Address(), x.Address(), y.Address(), z.Address(), btc.Miner.Address()}
+	return g
+}
+
+// TestTraceContinuesFromEthereumToBitcoin plays a THORChain ETH -> BTC swap
+// on a real go-ethereum dev node and a real btcd, and traces it in one walk.
+func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
+	btc := btcnode.ForTest(t)
+	victim, _ := crypto.GenerateKey()
+	thief, _ := crypto.GenerateKey()
+	eth, err := devnode.Start(devnode.Options{Alloc: map[common.Address]*big.Int{
+		crypto.PubkeyToAddress(victim.PublicKey): ether(1000), crypto.PubkeyToAddress(thief.PublicKey): ether(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eth.Close() })
+	g := play(t, eth, btc, victim, thief)
+	ctx := context.Background()
+
+	src, btcSrc := sources(t, eth.URL(), btc.URL)
+	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.thief.Hex())}, Window: g.ethWindow,
+		Labels: src.Labels(routerLabels{tracer.Address(g.router.Hex()): {Name: "THORChain router", Category: tracer.CategoryBridge, Source: "test"}})})
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	defer func() {
+		if t.Failed() {
+			dump(t, tr)
+		}
+	}()
+	if !tr.Complete() {
+		t.Errorf("stopped: %s (%s)", tr.Stats.StopReason, tr.Stats.StopDetail)
+	}
+	depHash := g.deposit.Hex()
+	hub := tracer.Address("thorchain:" + strings.ToUpper(strings.TrimPrefix(depHash, "0x")))
+
+	// The deposit goes to the swap's hub, the hub pays dest on Bitcoin: both hashes on both.
+	var deposit, payout, unpaired *tracer.TracedTransfer
+	for i, x := range tr.Transfers {
+		switch {
+		case x.TxHash == g.unpaired.Hex():
+			unpaired = &tr.Transfers[i]
+		case x.TxHash == depHash:
+			deposit = &tr.Transfers[i]
+		case x.TxHash == g.outbound && x.From == hub:
+			payout = &tr.Transfers[i]
+		}
+	}
+	if deposit == nil || payout == nil {
+		t.Fatalf("deposit %v, payout %v: want both in the trace (%d transfers)", deposit, payout, len(tr.Transfers))
+	}
+	// The other deposit stays at the router, stated as not paired yet.
+	if unpaired == nil || unpaired.To != tracer.Address(g.router.Hex()) || unpaired.Annotations[tracer.AnnPairing] != crosschain.StatusPending ||
+		!strings.Contains(unpaired.Annotations[tracer.AnnPairingDetail], "no OUT:") {
+		t.Errorf("unpaired deposit: %+v; want it at the router, pending, saying what was searched", unpaired)
+	}
+	if deposit.To != hub || deposit.Annotations[tracer.AnnOutboundTx] != g.outbound || deposit.Annotations[tracer.AnnPairing] != crosschain.StatusPaired ||
+		deposit.Annotations[tracer.AnnBridgeContract] != g.router.Hex() {
+		t.Errorf("deposit: to %s, annotations %v; want the hub, paired with %s, the router kept", deposit.To, deposit.Annotations, g.outbound)
+	}
+	if payout.To != tracer.Qualify("bitcoin", tracer.Address(g.stolenBTC[4])) || payout.Annotations[tracer.AnnInboundTx] != depHash ||
+		payout.Chain != "bitcoin" || payout.Amount.Int64() != 5e7 || payout.Tainted.Int64() != 5e7 {
+		t.Errorf("payout: %s -> %s on %s, %v sat (%v tainted), annotations %v; want 5e7 sat, all stolen, to dest, naming %s",
+			payout.From, payout.To, payout.Chain, payout.Amount, payout.Tainted, payout.Annotations, depHash)
+	}
+
+	// Every Bitcoin wallet that received stolen value is found, and no noise.
+	var wallets []string
+	for _, n := range tr.Nodes {
+		a, ok := strings.CutPrefix(string(n.Address), "bitcoin:")
+		if !ok || strings.Contains(a, ":") || n.Received[tracer.QualifyAsset("bitcoin", tracer.NativeAsset)] == nil {
+			continue
+		}
+		wallets = append(wallets, a)
+	}
+	slices.Sort(wallets)
+	want := slices.Sorted(slices.Values(g.stolenBTC))
+	if !slices.Equal(wallets, want) {
+		t.Errorf("bitcoin wallets reached: %v, want %v", wallets, want)
+	}
+	for _, n := range tr.Nodes {
+		for _, noise := range append(slices.Clone(g.noiseBTC), g.noiseETH.Hex()) {
+			if strings.HasSuffix(string(n.Address), noise) {
+				t.Errorf("noise address %s is in the trace", n.Address)
+			}
+		}
+	}
+
+	// Accounting adds up to 100% per asset, on both chains, and keeps them apart.
+	for _, s := range tr.Summary.Assets {
+		sum := new(big.Int)
+		for _, v := range s.Buckets {
+			sum.Add(sum, v)
+		}
+		if sum.Cmp(s.Accounted()) != 0 {
+			t.Errorf("%s: buckets %v add to %s, want %s", s.Asset, s.Buckets, sum, s.Accounted())
+		}
+		switch s.Asset {
+		case tracer.NativeAsset:
+			if s.Stolen.Cmp(ether(10)) != 0 || s.Buckets[tracer.BucketBridged].Cmp(ether(6)) != 0 || s.Buckets[tracer.BucketBridge].Cmp(half) != 0 {
+				t.Errorf("ETH: stolen %v, buckets %v; want 10 ETH stolen, 6 bridged and arrived, 0.5 bridged not arrived", s.Stolen, s.Buckets)
+			}
+		case tracer.QualifyAsset("bitcoin", tracer.NativeAsset):
+			if s.Stolen.Sign() != 0 || s.BridgedIn.Int64() != 5e7 || s.Symbol != "BTC" {
+				t.Errorf("BTC: stolen %v, bridged in %v (%s); want 0 and 5e7 BTC", s.Stolen, s.BridgedIn, s.Symbol)
+			}
+		default:
+			t.Errorf("unexpected asset %s", s.Asset)
+		}
+	}
+	if len(tr.Summary.Assets) != 2 {
+		t.Errorf("assets %d, want ETH and BTC", len(tr.Summary.Assets))
+	}
+	// The pairing and the walk share the Bitcoin blocks: each read once.
+	w, err := src.ChainWindow(ctx, "bitcoin", g.ethWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads := btcSrc.Scanner().Reads(); reads == 0 || uint64(reads) > w.Len() {
+		t.Errorf("%d Bitcoin blocks read for a window of %d", reads, w.Len())
+	}
+}
+
+// dump logs the trace, to see what went wrong.
+func dump(t *testing.T, tr *tracer.Trace) {
+	for _, n := range tr.Nodes {
+		t.Logf("node %s %s depth %d stop %q received %v held %v", n.Address, n.Category, n.Depth, n.Stop, n.Received, n.Held)
+	}
+	for _, x := range tr.Transfers {
+		t.Logf("transfer %s %s -> %s %v (%v stolen) %s block %d %v", x.Chain, x.From, x.To, x.Amount, x.Tainted, x.TxHash, x.BlockNumber, x.Annotations)
+	}
+	for _, s := range tr.Summary.Assets {
+		t.Logf("asset %s stolen %v bridged in %v %v", s.Asset, s.Stolen, s.BridgedIn, s.Buckets)
+	}
+	for _, s := range tr.Skipped {
+		t.Logf("skipped %s %s: %s", s.Address, s.TxHash, s.Reason)
+	}
+}
+
+// sources dials both nodes over HTTP and puts them together.
+func sources(t *testing.T, ethURL, btcURL string) (*crosschain.Source, *bitcoin.Source) {
+	t.Helper()
+	ctx := context.Background()
+	es, err := evm.Dial(ctx, ethURL, evm.Options{Chain: "ethereum"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(es.Close)
+	es.DecodeEvents()
+	rc, err := rpc.DialHTTP(ethURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rc.Close)
+	bc, err := bitcoin.Dial(btcURL, bitcoin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := bc.ProbeNode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := bitcoin.NewSource(bc, probe, bitcoin.SourceOptions{Chain: "bitcoin", Spends: bitcoin.SpendsByBlockScan})
+	clock := crosschain.BitcoinClock{C: bc}
+	src, err := crosschain.New(
+		crosschain.Chain{Name: "ethereum", Source: es, Clock: crosschain.EVMClock{C: rc}},
+		[]crosschain.Chain{{Name: "bitcoin", Source: bs, Clock: clock, Coin: tracer.Token{Symbol: "BTC", Name: "Bitcoin", Decimals: 8}, Labels: bs.Labels()}},
+		crosschain.NewTHORChain("bitcoin", bs.Scanner(), clock, 0),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, bs
+}
