@@ -3,7 +3,12 @@ package crosschain_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
+	"flag"
 	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +22,7 @@ import (
 	"github.com/flowtrace/flowtrace/chains/bitcoin"
 	"github.com/flowtrace/flowtrace/chains/crosschain"
 	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/fixtures/btcnode"
 	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
@@ -37,16 +43,18 @@ func (m routerLabels) Lookup(chain string, a tracer.Address) (tracer.Label, bool
 	return l, ok
 }
 
-// twoChains is the theft played on both nodes: what the test knows.
+// twoChains is the theft played on both nodes: what the test knows. It is
+// saved beside a recording as fixtures/two-chain/case.json.
 type twoChains struct {
-	thief, router common.Address
-	deposit       common.Hash
-	unpaired      common.Hash
-	outbound      string // the vault's OUT: transaction
-	stolenBTC     []string
-	noiseBTC      []string
-	noiseETH      common.Address
-	ethWindow     tracer.BlockRange
+	Thief     string            `json:"thief"`
+	Router    string            `json:"router"`
+	Deposit   string            `json:"deposit"`
+	Unpaired  string            `json:"unpaired"`
+	Outbound  string            `json:"outbound"` // the vault's OUT: transaction
+	StolenBTC []string          `json:"stolen_btc"`
+	NoiseBTC  []string          `json:"noise_btc"`
+	NoiseETH  string            `json:"noise_eth"`
+	Window    tracer.BlockRange `json:"window"`
 }
 
 // play runs the story: a victim pays the thief 10 ETH; the thief deposits
@@ -106,7 +114,7 @@ func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecd
 	}
 
 	var g twoChains
-	g.thief = crypto.PubkeyToAddress(thief.PublicKey)
+	g.Thief = crypto.PubkeyToAddress(thief.PublicKey).Hex()
 	code, err := contracts.MiniRouter.DeployData()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +125,8 @@ func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecd
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.router = r.ContractAddress
+	router := r.ContractAddress
+	g.Router = router.Hex()
 
 	if _, err := btc.Mine(ctx, btcnode.CoinbaseMaturity+1); err != nil {
 		t.Fatal(err)
@@ -126,29 +135,32 @@ func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecd
 	pay(btc.Miner, 1000, btcnode.Out{Address: vault.Address(), Value: 10e8})
 	mine()
 
-	g.noiseETH = common.HexToAddress("0x00000000000000000000000000000000000b0b0b")
-	settle(send(victim, &g.thief, ether(10), nil), send(victim, &g.noiseETH, ether(1), nil))
+	noise, thiefAddr := common.HexToAddress("0x00000000000000000000000000000000000b0b0b"), common.HexToAddress(g.Thief)
+	g.NoiseETH = noise.Hex()
+	settle(send(victim, &thiefAddr, ether(10), nil), send(victim, &noise, ether(1), nil))
 	ethVault := common.HexToAddress("0x000000000000000000000000000000000000ba17")
 	memo := "=:BTC.BTC:" + dest.Address()
 	data, err := contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, ether(6), memo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.deposit = send(thief, &g.router, ether(6), data)
+	deposit := send(thief, &router, ether(6), data)
+	g.Deposit = deposit.Hex()
 	keep := common.HexToAddress("0x00000000000000000000000000000000000cafe0")
-	settle(g.deposit, send(thief, &keep, ether(3), nil))
+	settle(deposit, send(thief, &keep, ether(3), nil))
 	// A second deposit the vault never pays out.
 	other := key()
 	data, err = contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, half, "=:BTC.BTC:"+other.Address())
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.unpaired = send(thief, &g.router, half, data)
-	last := settle(g.unpaired)
-	g.ethWindow = tracer.BlockRange{From: first, To: last}
+	unpaired := send(thief, &router, half, data)
+	g.Unpaired = unpaired.Hex()
+	last := settle(unpaired)
+	g.Window = tracer.BlockRange{From: first, To: last}
 
-	hash := strings.ToUpper(strings.TrimPrefix(g.deposit.Hex(), "0x"))
-	g.outbound = pay(vault, 2000, btcnode.Out{Address: dest.Address(), Value: 5e7}, btcnode.Out{Data: []byte("OUT:" + hash)})
+	hash := strings.ToUpper(strings.TrimPrefix(g.Deposit, "0x"))
+	g.Outbound = pay(vault, 2000, btcnode.Out{Address: dest.Address(), Value: 5e7}, btcnode.Out{Data: []byte("OUT:" + hash)})
 	pay(vault, 2000, btcnode.Out{Address: x.Address(), Value: 7e7}, btcnode.Out{Data: []byte("OUT:" + strings.Repeat("AB", 32))})
 	mine()
 	pay(dest, 10_000, btcnode.Out{Address: a.Address(), Value: 1e7}, btcnode.Out{Address: b.Address(), Value: 1e7},
@@ -159,13 +171,20 @@ func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecd
 	pay(y, 1000, btcnode.Out{Address: z.Address(), Value: 5e7})
 	pay(x, 1000, btcnode.Out{Address: z.Address(), Value: 1e7})
 	mine()
-	g.stolenBTC = []string{a.Address(), b.Address(), c.Address(), d.Address(), dest.Address()}
-	g.noiseBTC = []string{vault.Address(), x.Address(), y.Address(), z.Address(), btc.Miner.Address()}
+	g.StolenBTC = []string{a.Address(), b.Address(), c.Address(), d.Address(), dest.Address()}
+	g.NoiseBTC = []string{vault.Address(), x.Address(), y.Address(), z.Address(), btc.Miner.Address()}
 	return g
 }
 
+var record = flag.Bool("record", false, "record the live two-chain trace into "+fixtureDir)
+
+// fixtureDir holds the recorded two-chain case: one replay file per chain
+// and case.json, what the story played.
+const fixtureDir = "../../fixtures/two-chain"
+
 // TestTraceContinuesFromEthereumToBitcoin plays a THORChain ETH -> BTC swap
-// on a real go-ethereum dev node and a real btcd, and traces it in one walk.
+// on a real go-ethereum dev node and a real btcd, and traces it in one walk
+// (with -record, the nodes' traffic is saved as fixtures/two-chain).
 func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 	btc := btcnode.ForTest(t)
 	victim, _ := crypto.GenerateKey()
@@ -177,11 +196,68 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 	}
 	t.Cleanup(func() { eth.Close() })
 	g := play(t, eth, btc, victim, thief)
-	ctx := context.Background()
+	var ethRT, btcRT http.RoundTripper = http.DefaultTransport, http.DefaultTransport
+	var ethRec, btcRec *rpcreplay.Recorder
+	if *record {
+		ethRec, btcRec = rpcreplay.NewRecorder(http.DefaultTransport), rpcreplay.NewRecorder(http.DefaultTransport)
+		ethRT, btcRT = ethRec, btcRec
+	}
+	src, btcSrc := sources(t, eth.URL(), btc.URL, ethRT, btcRT)
+	check(t, g, src, btcSrc)
+	if !*record || t.Failed() {
+		return
+	}
+	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, save := range map[string]func(string) error{
+		"ethereum.replay": ethRec.Save, "bitcoin.replay": btcRec.Save,
+		"case.json": func(p string) error { return os.WriteFile(p, append(c, '\n'), 0o644) },
+	} {
+		if err := save(filepath.Join(fixtureDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
-	src, btcSrc := sources(t, eth.URL(), btc.URL)
-	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.thief.Hex())}, Window: g.ethWindow,
-		Labels: src.Labels(routerLabels{tracer.Address(g.router.Hex()): {Name: "THORChain router", Category: tracer.CategoryBridge, Source: "test"}})})
+// TestTwoChainReplay traces the recorded two-chain case without nodes: the
+// same checks, and every recorded call is used.
+func TestTwoChainReplay(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(fixtureDir, "case.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g twoChains
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	ethRP, err := rpcreplay.LoadReplayer(filepath.Join(fixtureDir, "ethereum.replay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	btcRP, err := rpcreplay.LoadReplayer(filepath.Join(fixtureDir, "bitcoin.replay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, btcSrc := sources(t, "http://127.0.0.1:1/", "http://user:pass@127.0.0.1:1/", ethRP, btcRP)
+	check(t, g, src, btcSrc)
+	for name, rp := range map[string]*rpcreplay.Replayer{"ethereum": ethRP, "bitcoin": btcRP} {
+		if unused := rp.Unused(); len(unused) > 0 {
+			t.Errorf("%s: %d recorded calls not made, first %s", name, len(unused), unused[0])
+		}
+	}
+}
+
+// check traces g and asserts what the story makes true.
+func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.Source) {
+	t.Helper()
+	ctx := context.Background()
+	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.Thief)}, Window: g.Window,
+		Labels: src.Labels(routerLabels{tracer.Address(g.Router): {Name: "THORChain router", Category: tracer.CategoryBridge, Source: "test"}})})
 	if err != nil {
 		t.Fatalf("Walk: %v", err)
 	}
@@ -193,18 +269,18 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 	if !tr.Complete() {
 		t.Errorf("stopped: %s (%s)", tr.Stats.StopReason, tr.Stats.StopDetail)
 	}
-	depHash := g.deposit.Hex()
+	depHash := g.Deposit
 	hub := tracer.Address("thorchain:" + strings.ToUpper(strings.TrimPrefix(depHash, "0x")))
 
 	// The deposit goes to the swap's hub, the hub pays dest on Bitcoin: both hashes on both.
 	var deposit, payout, unpaired *tracer.TracedTransfer
 	for i, x := range tr.Transfers {
 		switch {
-		case x.TxHash == g.unpaired.Hex():
+		case x.TxHash == g.Unpaired:
 			unpaired = &tr.Transfers[i]
 		case x.TxHash == depHash:
 			deposit = &tr.Transfers[i]
-		case x.TxHash == g.outbound && x.From == hub:
+		case x.TxHash == g.Outbound && x.From == hub:
 			payout = &tr.Transfers[i]
 		}
 	}
@@ -212,15 +288,15 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 		t.Fatalf("deposit %v, payout %v: want both in the trace (%d transfers)", deposit, payout, len(tr.Transfers))
 	}
 	// The other deposit stays at the router, stated as not paired yet.
-	if unpaired == nil || unpaired.To != tracer.Address(g.router.Hex()) || unpaired.Annotations[tracer.AnnPairing] != crosschain.StatusPending ||
+	if unpaired == nil || unpaired.To != tracer.Address(g.Router) || unpaired.Annotations[tracer.AnnPairing] != crosschain.StatusPending ||
 		!strings.Contains(unpaired.Annotations[tracer.AnnPairingDetail], "no OUT:") {
 		t.Errorf("unpaired deposit: %+v; want it at the router, pending, saying what was searched", unpaired)
 	}
-	if deposit.To != hub || deposit.Annotations[tracer.AnnOutboundTx] != g.outbound || deposit.Annotations[tracer.AnnPairing] != crosschain.StatusPaired ||
-		deposit.Annotations[tracer.AnnBridgeContract] != g.router.Hex() {
-		t.Errorf("deposit: to %s, annotations %v; want the hub, paired with %s, the router kept", deposit.To, deposit.Annotations, g.outbound)
+	if deposit.To != hub || deposit.Annotations[tracer.AnnOutboundTx] != g.Outbound || deposit.Annotations[tracer.AnnPairing] != crosschain.StatusPaired ||
+		deposit.Annotations[tracer.AnnBridgeContract] != g.Router {
+		t.Errorf("deposit: to %s, annotations %v; want the hub, paired with %s, the router kept", deposit.To, deposit.Annotations, g.Outbound)
 	}
-	if payout.To != tracer.Qualify("bitcoin", tracer.Address(g.stolenBTC[4])) || payout.Annotations[tracer.AnnInboundTx] != depHash ||
+	if payout.To != tracer.Qualify("bitcoin", tracer.Address(g.StolenBTC[4])) || payout.Annotations[tracer.AnnInboundTx] != depHash ||
 		payout.Chain != "bitcoin" || payout.Amount.Int64() != 5e7 || payout.Tainted.Int64() != 5e7 {
 		t.Errorf("payout: %s -> %s on %s, %v sat (%v tainted), annotations %v; want 5e7 sat, all stolen, to dest, naming %s",
 			payout.From, payout.To, payout.Chain, payout.Amount, payout.Tainted, payout.Annotations, depHash)
@@ -236,12 +312,12 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 		wallets = append(wallets, a)
 	}
 	slices.Sort(wallets)
-	want := slices.Sorted(slices.Values(g.stolenBTC))
+	want := slices.Sorted(slices.Values(g.StolenBTC))
 	if !slices.Equal(wallets, want) {
 		t.Errorf("bitcoin wallets reached: %v, want %v", wallets, want)
 	}
 	for _, n := range tr.Nodes {
-		for _, noise := range append(slices.Clone(g.noiseBTC), g.noiseETH.Hex()) {
+		for _, noise := range append(slices.Clone(g.NoiseBTC), g.NoiseETH) {
 			if strings.HasSuffix(string(n.Address), noise) {
 				t.Errorf("noise address %s is in the trace", n.Address)
 			}
@@ -274,7 +350,7 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 		t.Errorf("assets %d, want ETH and BTC", len(tr.Summary.Assets))
 	}
 	// The pairing and the walk share the Bitcoin blocks: each read once.
-	w, err := src.ChainWindow(ctx, "bitcoin", g.ethWindow)
+	w, err := src.ChainWindow(ctx, "bitcoin", g.Window)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,21 +376,21 @@ func dump(t *testing.T, tr *tracer.Trace) {
 }
 
 // sources dials both nodes over HTTP and puts them together.
-func sources(t *testing.T, ethURL, btcURL string) (*crosschain.Source, *bitcoin.Source) {
+func sources(t *testing.T, ethURL, btcURL string, ethRT, btcRT http.RoundTripper) (*crosschain.Source, *bitcoin.Source) {
 	t.Helper()
 	ctx := context.Background()
-	es, err := evm.Dial(ctx, ethURL, evm.Options{Chain: "ethereum"})
+	es, err := evm.Dial(ctx, ethURL, evm.Options{Chain: "ethereum", HTTPClient: &http.Client{Transport: ethRT}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(es.Close)
 	es.DecodeEvents()
-	rc, err := rpc.DialHTTP(ethURL)
+	rc, err := rpc.DialOptions(ctx, ethURL, rpc.WithHTTPClient(&http.Client{Transport: ethRT}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(rc.Close)
-	bc, err := bitcoin.Dial(btcURL, bitcoin.Options{})
+	bc, err := bitcoin.Dial(btcURL, bitcoin.Options{Transport: btcRT})
 	if err != nil {
 		t.Fatal(err)
 	}
