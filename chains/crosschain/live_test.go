@@ -1,10 +1,12 @@
 package crosschain_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
 	"flag"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -26,6 +28,7 @@ import (
 	"github.com/flowtrace/flowtrace/fixtures/btcnode"
 	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -244,7 +247,35 @@ func TestTwoChainReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, btcSrc := sources(t, "http://127.0.0.1:1/", "http://user:pass@127.0.0.1:1/", ethRP, btcRP)
-	check(t, g, src, btcSrc)
+	tr := check(t, g, src, btcSrc)
+	// The graph shows the swap as one bridge pattern with both transactions
+	// as evidence, and every export takes the two-chain trace.
+	f, err := graph.Build(tr, graph.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Detect(graph.DetectOptions{})
+	var paired []graph.Pattern
+	for _, p := range f.Patterns {
+		if p.Kind == graph.KindBridge && p.Detail[tracer.AnnPairing] == crosschain.StatusPaired {
+			paired = append(paired, p)
+		}
+	}
+	if len(paired) != 1 || len(paired[0].Evidence) != 2 || paired[0].Evidence[0].TxHash != g.Deposit || paired[0].Evidence[1].TxHash != g.Outbound {
+		t.Errorf("paired bridge patterns %+v: want one, with the deposit and the outbound as evidence", paired)
+	}
+	for name, write := range map[string]func(io.Writer) error{
+		"json":   func(w io.Writer) error { return graph.WriteJSON(w, f, graph.Meta{}) },
+		"dot":    func(w io.Writer) error { return graph.WriteDOT(w, f, graph.DOTOptions{}) },
+		"csv":    func(w io.Writer) error { return graph.WriteCSV(w, f) },
+		"report": func(w io.Writer) error { return graph.WriteReport(w, f, graph.Meta{}) },
+	} {
+		var b bytes.Buffer
+		hub := "thorchain:" + strings.ToUpper(strings.TrimPrefix(g.Deposit, "0x"))
+		if err := write(&b); err != nil || !strings.Contains(b.String(), hub) || (name != "dot" && !strings.Contains(b.String(), g.Outbound)) {
+			t.Errorf("%s: %v, or the hub %s or the outbound %s missing", name, err, hub, g.Outbound)
+		}
+	}
 	for name, rp := range map[string]*rpcreplay.Replayer{"ethereum": ethRP, "bitcoin": btcRP} {
 		if unused := rp.Unused(); len(unused) > 0 {
 			t.Errorf("%s: %d recorded calls not made, first %s", name, len(unused), unused[0])
@@ -253,7 +284,7 @@ func TestTwoChainReplay(t *testing.T) {
 }
 
 // check traces g and asserts what the story makes true.
-func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.Source) {
+func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.Source) *tracer.Trace {
 	t.Helper()
 	ctx := context.Background()
 	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.Thief)}, Window: g.Window,
@@ -357,6 +388,7 @@ func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.So
 	if reads := btcSrc.Scanner().Reads(); reads == 0 || uint64(reads) > w.Len() {
 		t.Errorf("%d Bitcoin blocks read for a window of %d", reads, w.Len())
 	}
+	return tr
 }
 
 // dump logs the trace, to see what went wrong.
