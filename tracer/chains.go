@@ -20,6 +20,10 @@ import (
 // reached them (a chain is reached only through such a payout, which comes
 // after its deposit), and books the payout at the executed rate, as a swap:
 // tainted(payout) = tainted(deposit) * amount(payout) / amount(deposit).
+// A refund on the deposit's own chain is in order (it comes later in the
+// same chain); a payout back into a chain reached earlier from a later one
+// (ETH -> BTC -> ETH) would be replayed before its deposit and carry
+// nothing: such round trips need block-time order between chains.
 
 // Qualify writes a of chain as "<chain>:<a>": an address (or, as Asset, an
 // asset) of a chain other than the walk's own.

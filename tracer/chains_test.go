@@ -214,3 +214,50 @@ func TestPayoutOfUntracedDepositCarriesNothing(t *testing.T) {
 		t.Errorf("tainted %v, unexplained %v; want 0 and none", x, l.unexplainedList())
 	}
 }
+
+// Thresholds hold per chain and asset: a share of the stolen ETH for ETH,
+// of the BTC the bridge paid out for BTC.
+func TestThresholdsPerChainAndAsset(t *testing.T) {
+	th, err := ParseThreshold("50%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := walk(t, twoChainFlow(ConversionBridged), Options{Chain: "ethereum", TheftTxs: []string{theftHash}, MinValue: th,
+		Labels: labelMap{hub: {Name: "THORChain swap", Category: CategoryBridgeSwap}}})
+	checkConservation(t, tr)
+	// ETH: 50 of 100; y's 30 is below it, the deposit's 70 is not.
+	// BTC: 50% of the 1750 paid out is 875; e's 1000 is kept, f's 750 is not.
+	if got, want := nodeSet(tr), []Address{"bitcoin:d", "bitcoin:e", "seed", hub}; !slices.Equal(got, want) {
+		t.Errorf("nodes %v, want %v", got, want)
+	}
+	if s := summaryOf(t, tr, btcCoin); bucket(s, BucketBelowThreshold) != 750 || bucket(s, BucketDormant) != 1000 {
+		t.Errorf("BTC buckets %v, want 750 below the threshold, 1000 dormant", s.Buckets)
+	}
+	if s := summaryOf(t, tr, NativeAsset); bucket(s, BucketBelowThreshold) != 30 || bucket(s, BucketBridged) != 70 {
+		t.Errorf("ETH buckets %v, want 30 below the threshold, 70 bridged", s.Buckets)
+	}
+}
+
+// The other models' accounting of the same two-chain walk adds up too.
+func TestAlternativesAddUpAcrossChains(t *testing.T) {
+	tr := walk(t, twoChainFlow(ConversionBridged), Options{Chain: "ethereum", TheftTxs: []string{theftHash},
+		CompareTaint: []TaintModel{Haircut{}, FIFO{}}, Labels: labelMap{hub: {Name: "THORChain swap", Category: CategoryBridgeSwap}}})
+	wantIn := map[string]int64{"haircut": 2000, "fifo": 2500}
+	for _, alt := range tr.Alternatives {
+		for _, s := range alt.Summary.Assets {
+			sum := new(big.Int)
+			for _, v := range s.Buckets {
+				sum.Add(sum, v)
+			}
+			if sum.Cmp(s.Accounted()) != 0 {
+				t.Errorf("%s %s: buckets %v add to %s, want %s", alt.Taint, s.Asset, s.Buckets, sum, s.Accounted())
+			}
+			if s.Asset == btcCoin && s.BridgedIn.Int64() != wantIn[alt.Taint] {
+				t.Errorf("%s: %v BTC bridged in, want %d", alt.Taint, s.BridgedIn, wantIn[alt.Taint])
+			}
+		}
+	}
+	if len(tr.Alternatives) != 2 {
+		t.Fatalf("%d alternatives, want 2", len(tr.Alternatives))
+	}
+}
