@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -376,6 +377,15 @@ func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.So
 		default:
 			t.Errorf("unexpected asset %s", s.Asset)
 		}
+	}
+	// Per chain: 6 ETH bridged and arrived as 0.5 BTC, 0.5 ETH still in flight.
+	bridged := []crosschain.Bridged{
+		{Bridge: "thorchain", From: "ethereum", To: "bitcoin", Asset: tracer.NativeAsset, Status: crosschain.StatusPaired, Deposits: 1, Stolen: ether(6),
+			PaidAsset: tracer.QualifyAsset("bitcoin", tracer.NativeAsset), Arrived: big.NewInt(5e7)},
+		{Bridge: "thorchain", From: "ethereum", To: "bitcoin", Asset: tracer.NativeAsset, Status: crosschain.StatusPending, Deposits: 1, Stolen: half},
+	}
+	if got := crosschain.Summarize(tr); fmt.Sprint(got) != fmt.Sprint(bridged) {
+		t.Errorf("bridged:\n got %v\nwant %v", got, bridged)
 	}
 	if len(tr.Summary.Assets) != 2 {
 		t.Errorf("assets %d, want ETH and BTC", len(tr.Summary.Assets))
