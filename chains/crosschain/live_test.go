@@ -206,8 +206,17 @@ func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 		ethRec, btcRec = rpcreplay.NewRecorder(http.DefaultTransport), rpcreplay.NewRecorder(http.DefaultTransport)
 		ethRT, btcRT = ethRec, btcRec
 	}
-	src, btcSrc := sources(t, eth.URL(), btc.URL, ethRT, btcRT)
+	src, btcSrc := sources(t, eth.URL(), btc.URL, ethRT, btcRT, bitcoin.SpendsByBlockScan)
 	check(t, g, src, btcSrc)
+	// The same through btcd's address index: the walk asks it per address,
+	// the pairing still scans the blocks after the deposit.
+	t.Run("addrindex", func(t *testing.T) {
+		src, btcSrc := sources(t, eth.URL(), btc.URL, http.DefaultTransport, http.DefaultTransport, bitcoin.SpendsByAddrIndex)
+		check(t, g, src, btcSrc)
+		if m, _ := btcSrc.Method(); m != bitcoin.SpendsByAddrIndex {
+			t.Errorf("spends found by %s, want the address index", m)
+		}
+	})
 	if !*record || t.Failed() {
 		return
 	}
@@ -247,7 +256,7 @@ func TestTwoChainReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, btcSrc := sources(t, "http://127.0.0.1:1/", "http://user:pass@127.0.0.1:1/", ethRP, btcRP)
+	src, btcSrc := sources(t, "http://127.0.0.1:1/", "http://user:pass@127.0.0.1:1/", ethRP, btcRP, bitcoin.SpendsByBlockScan)
 	tr := check(t, g, src, btcSrc)
 	// The graph shows the swap as one bridge pattern with both transactions
 	// as evidence, and every export takes the two-chain trace.
@@ -418,7 +427,7 @@ func dump(t *testing.T, tr *tracer.Trace) {
 }
 
 // sources dials both nodes over HTTP and puts them together.
-func sources(t *testing.T, ethURL, btcURL string, ethRT, btcRT http.RoundTripper) (*crosschain.Source, *bitcoin.Source) {
+func sources(t *testing.T, ethURL, btcURL string, ethRT, btcRT http.RoundTripper, spends bitcoin.SpendMethod) (*crosschain.Source, *bitcoin.Source) {
 	t.Helper()
 	ctx := context.Background()
 	es, err := evm.Dial(ctx, ethURL, evm.Options{Chain: "ethereum", HTTPClient: &http.Client{Transport: ethRT}})
@@ -440,7 +449,7 @@ func sources(t *testing.T, ethURL, btcURL string, ethRT, btcRT http.RoundTripper
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs := bitcoin.NewSource(bc, probe, bitcoin.SourceOptions{Chain: "bitcoin", Spends: bitcoin.SpendsByBlockScan})
+	bs := bitcoin.NewSource(bc, probe, bitcoin.SourceOptions{Chain: "bitcoin", Spends: spends})
 	clock := crosschain.BitcoinClock{C: bc}
 	src, err := crosschain.New(
 		crosschain.Chain{Name: "ethereum", Source: es, Clock: crosschain.EVMClock{C: rc}},
