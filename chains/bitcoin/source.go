@@ -133,9 +133,6 @@ func NewSource(c *Client, p *Probe, opts SourceOptions) *Source {
 // (the THORChain outbound search) shares its blocks, each read once.
 func (s *Source) Scanner() *Scanner { return s.scanner }
 
-// Client is the node the Source reads.
-func (s *Source) Client() *Client { return s.c }
-
 // Method says how spends are found, and why.
 func (s *Source) Method() (SpendMethod, string) { return s.spends, s.why }
 
