@@ -14,6 +14,7 @@ func (w *walker) result() *Trace {
 		Chain:  w.opts.Chain,
 		Seeds:  dedupe(w.opts.Seeds),
 		Window: w.opts.Window,
+		Native: w.opts.native(),
 		Tokens: map[Address]Token{},
 		Levels: w.levels,
 		Taint:  w.ledger.model.Name(), StolenBasis: w.basis, Read: len(w.read),
@@ -180,7 +181,7 @@ func (w *walker) summaryUnder(m TaintModel) ModelSummary {
 
 func (w *walker) symbol(a Asset) string {
 	if a == NativeAsset {
-		return "ETH"
+		return w.opts.native().Symbol
 	}
 	return w.tokens[Address(a)].Symbol
 }
@@ -211,6 +212,8 @@ func (w *walker) bucket(a Address, over map[Address]bool) string {
 			return BucketMixer
 		case CategoryDEX:
 			return BucketSwapped
+		case CategoryFees:
+			return BucketFees
 		}
 		return BucketOther
 	case NodeContract:

@@ -10,6 +10,8 @@ type Trace struct {
 	Chain  string
 	Seeds  []Address
 	Window BlockRange
+	// Native is the chain's own coin (Options.Native, ETH with 18 decimals by default).
+	Native Token
 	// Nodes are the addresses the stolen value reached, sorted by address.
 	Nodes []Node
 	// Transfers are the kept transfers that carried stolen value, in chain order.
@@ -141,6 +143,8 @@ const (
 	// an address the walk's own model brought nothing to, so it was not followed.
 	BucketWalk  = "not_followed_model"
 	BucketOther = "other_terminal"
+	// BucketFees is value paid to the miners as transaction fees.
+	BucketFees = "fees"
 )
 
 // AssetSummary is where the stolen amount of one asset ended, per bucket.
