@@ -23,7 +23,7 @@ const (
 
 // bucketOrder is the order of the value accounting rows; unknown buckets follow by name.
 var bucketOrder = []string{
-	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketDormant,
+	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketFees, tracer.BucketDormant,
 	tracer.BucketBelowThreshold, tracer.BucketDepth, tracer.BucketBudget, tracer.BucketNotFollowed, tracer.BucketWalk, tracer.BucketOther,
 }
 
