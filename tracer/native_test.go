@@ -59,3 +59,31 @@ func TestWalkNativeDefaultsToETH(t *testing.T) {
 		t.Errorf("100 wei is above 0.005 ETH: nodes %v", nodeSet(tr))
 	}
 }
+
+// Fees below the threshold still count as fees at the fee sink, not as
+// value below the threshold.
+func TestWalkFeeSinkBelowThreshold(t *testing.T) {
+	src := &fakeSource{
+		transfers: []Transfer{
+			eth(5, "victim", "seed", 100_000_000),
+			eth(6, "seed", "tx", 100_000_000),
+			eth(6, "tx", "out", 99_999_000),
+			eth(6, "tx", "fees", 1_000),
+		},
+		contracts: map[Address]bool{"tx": true},
+		kinds:     map[Address]Category{"tx": CategoryTransaction, "fees": CategoryFees},
+	}
+	th, err := ParseThreshold("0.1%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := walk(t, src, Options{Native: Token{Symbol: "BTC", Decimals: 8}, MinValue: th, FeeSink: "fees"})
+	if node(tr, "fees") != nil {
+		t.Errorf("1,000 units is below 0.1%% of 100,000,000: the fee sink is no node")
+	}
+	b := tr.Summary.Assets[0].Buckets
+	if b[BucketFees] == nil || b[BucketFees].Int64() != 1_000 || b[BucketBelowThreshold] != nil {
+		t.Errorf("buckets %v: want fees 1000 and nothing below the threshold", b)
+	}
+	checkConservation(t, tr)
+}

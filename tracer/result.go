@@ -189,6 +189,9 @@ func (w *walker) symbol(a Asset) string {
 // bucket names where value held at an address counts; over lists the
 // addresses (not nodes) that got at least the threshold.
 func (w *walker) bucket(a Address, over map[Address]bool) string {
+	if w.opts.FeeSink != "" && a == w.opts.FeeSink {
+		return BucketFees
+	}
 	n, ok := w.nodes[a]
 	if !ok {
 		if over[a] {

@@ -46,6 +46,10 @@ type Options struct {
 	// the stolen value to the seeds; when set, the stolen value is exactly
 	// what they moved to the seeds.
 	TheftTxs []string
+	// FeeSink is where the chain's transaction fees go as transfers (a UTXO
+	// chain's miners); value paid there is counted as fees, whatever its
+	// amount. "" means fees are no transfers.
+	FeeSink Address
 	// Native is the chain's own coin: its symbol and decimals (for
 	// --min-value in whole units and the summary). The zero value means ETH,
 	// 18 decimals.
