@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowtrace/flowtrace/chains/bitcoin"
+	"github.com/flowtrace/flowtrace/fixtures/btcnode"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// btcTheft is the Bitcoin case recorded from btcd on regtest.
+var btcTheft = filepath.Join(fixturesDir, "btc-regtest")
+
+// btcTruthFile is the harness's account of the Bitcoin theft it played.
+const btcTruthFile = "truth-btc.json"
+
+// btcTruth is what the harness sent on btcd: the trace must find every
+// stolen address, none of the noise, the CoinJoin as a mixer terminal, and
+// the fees the traced transactions paid.
+type btcTruth struct {
+	Chain string `json:"chain"`
+	Seed  string `json:"seed"`
+	From  uint64 `json:"from_block"`
+	To    uint64 `json:"to_block"`
+	// Stolen is every address that received stolen value, the seed aside. Sorted.
+	Stolen []string `json:"stolen"`
+	// Noise are addresses active in the window that received none; Beyond
+	// those paid only by the CoinJoin (the walk stops there). Sorted.
+	Noise  []string `json:"noise"`
+	Beyond []string `json:"beyond"`
+	// Theft is the amount the seed received, Fees what the traced
+	// transactions paid the miners, Mixed what went into the CoinJoin (sats).
+	Theft    int64  `json:"theft_sats"`
+	Fees     int64  `json:"fees_sats"`
+	Mixed    int64  `json:"mixed_sats"`
+	CoinJoin string `json:"coinjoin_txid"`
+	// Roles names each address's part, for messages.
+	Roles map[string]string `json:"roles"`
+}
+
+// playBitcoinTheft plays a small theft on a fresh btcd: the seed receives
+// 6 BTC from the victim, peels 0.25 BTC off three times through fresh
+// addresses, scatters 5 BTC over five wallets; three consolidate into one,
+// one goes through a Whirlpool-shaped CoinJoin, one stays put. An unrelated
+// wallet moves coins in the same blocks.
+func playBitcoinTheft(t *testing.T, n *btcnode.Node) *btcTruth {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &btcTruth{Chain: "bitcoin-regtest", Roles: map[string]string{}}
+	key := func(role string) *btcnode.Key {
+		k, err := btcnode.NewKey()
+		must(err)
+		n.Track(k)
+		tr.Roles[k.Address()] = role
+		return k
+	}
+	mine := func() uint64 {
+		t.Helper()
+		_, err := n.Mine(ctx, 1)
+		must(err)
+		h, err := n.Height(ctx)
+		must(err)
+		return uint64(h)
+	}
+	send := func(from *btcnode.Key, fee int64, outs ...btcnode.Out) *btcnode.Sent {
+		t.Helper()
+		s, err := n.Send(ctx, from, fee, outs...)
+		must(err)
+		return s
+	}
+	stolen := func(k *btcnode.Key) { tr.Stolen = append(tr.Stolen, k.Address()) }
+	const fee = 1000
+
+	_, err := n.Mine(ctx, btcnode.CoinbaseMaturity+2)
+	must(err)
+	victim, seed, noise1 := key("victim"), key("seed"), key("noise: unrelated wallet")
+	send(n.Miner, fee, btcnode.Out{Address: victim.Address(), Value: 10e8}, btcnode.Out{Address: noise1.Address(), Value: 2e8})
+	tr.From = mine() + 1
+	tr.Seed = seed.Address()
+
+	// The theft, then a peel chain: each hop pays 0.25 BTC to a side
+	// address and the rest, fee paid, to a fresh one.
+	tr.Theft = 6e8
+	send(victim, fee, btcnode.Out{Address: seed.Address(), Value: tr.Theft})
+	mine()
+	from, left := seed, tr.Theft
+	for i := range 3 {
+		side, next := key(fmt.Sprintf("peel %d: side payment", i+1)), key(fmt.Sprintf("peel %d: next hop", i+1))
+		left -= 25e6 + fee
+		send(from, fee, btcnode.Out{Address: side.Address(), Value: 25e6}, btcnode.Out{Address: next.Address(), Value: left})
+		tr.Fees += fee
+		stolen(side)
+		stolen(next)
+		from = next
+		if i == 1 {
+			noise2 := key("noise: paid by the unrelated wallet")
+			send(noise1, fee, btcnode.Out{Address: noise2.Address(), Value: 5e7})
+			tr.Noise = append(tr.Noise, noise1.Address(), noise2.Address())
+		}
+		mine()
+	}
+	// Scatter into five wallets; the rest returns to the last hop (change).
+	var wallets []*btcnode.Key
+	var outs []btcnode.Out
+	for i := range 5 {
+		w := key(fmt.Sprintf("scatter wallet %d", i+1))
+		wallets = append(wallets, w)
+		outs = append(outs, btcnode.Out{Address: w.Address(), Value: 1e8})
+		stolen(w)
+	}
+	send(from, fee, outs...)
+	tr.Fees += fee
+	mine()
+	// Three wallets consolidate into one.
+	cons := key("consolidation")
+	stolen(cons)
+	for _, w := range wallets[:3] {
+		send(w, fee, btcnode.Out{Address: cons.Address(), Value: 1e8 - fee})
+		tr.Fees += fee
+	}
+	// One goes through a Whirlpool-shaped CoinJoin (0.01 BTC pool): a
+	// premix to five outputs, then five equal outputs to fresh wallets.
+	const pool, mixFee = 1_000_000, 2000
+	premixer := key("CoinJoin premix")
+	stolen(premixer)
+	premix := []btcnode.Out{{Address: premixer.Address(), Value: pool}}
+	for range 4 {
+		premix = append(premix, btcnode.Out{Address: premixer.Address(), Value: pool + mixFee/4})
+	}
+	send(wallets[3], fee, premix...)
+	tr.Fees += fee
+	var mixed []btcnode.Out
+	for i := range 5 {
+		k := key(fmt.Sprintf("CoinJoin output %d", i+1))
+		tr.Beyond = append(tr.Beyond, k.Address())
+		mixed = append(mixed, btcnode.Out{Address: k.Address(), Value: pool})
+	}
+	cj := send(premixer, mixFee, mixed...)
+	tr.CoinJoin, tr.Mixed = cj.TxID(), 5*pool+mixFee
+	tr.To = mine()
+	slices.Sort(tr.Stolen)
+	slices.Sort(tr.Noise)
+	slices.Sort(tr.Beyond)
+	return tr
+}
+
+// btcArgs are the trace flags of the case (the args file).
+func (tr *btcTruth) args() string {
+	return fmt.Sprintf("--chain\n%s\n--seed\n%s\n--from-block\n%d\n--to-block\n%d\n--depth\n40\n", tr.Chain, tr.Seed, tr.From, tr.To)
+}
+
+// recordBitcoinTheft re-records fixtures/btc-regtest from a fresh btcd:
+// the truth, the node's answers to the trace, and the wanted outputs.
+func recordBitcoinTheft(t *testing.T, dir string) {
+	n := btcnode.ForTest(t)
+	tr := playBitcoinTheft(t, n)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{btcTruthFile: append(data, '\n'), "args": []byte(tr.args())} {
+		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", n.URL, "--record", filepath.Join(dir, "rpc.replay"), "--out", out}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("recording: exit %d:\n%s", code, stderr)
+	}
+	for from, to := range map[string]string{"graph.json": "want.json", "graph.dot": "want.dot"} {
+		if err := writeFileAtomic(filepath.Join(dir, to), readOutput(t, out, from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("recorded %s", dir)
+}
+
+// TestBitcoinFixture checks the replayed Bitcoin trace (TestFixtures
+// compares it with the goldens) against the harness's truth.
+func TestBitcoinFixture(t *testing.T) {
+	tr := readBTCTruth(t, btcTheft)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--replay", filepath.Join(btcTheft, "rpc.replay"), "--out", out}, caseArgs(t, btcTheft)...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	checkBTCTruth(t, tr, out)
+	report := string(readOutput(t, out, "report.md"))
+	for _, want := range []string{"- Node: Bitcoin regtest; spends found by searchrawtransactions: the node keeps an address index", "| fees |", " BTC"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report.md lacks %q:\n%s", want, report)
+		}
+	}
+}
+
+// TestBitcoinLiveEqualsReplay plays the theft on a fresh btcd, traces it
+// live while recording, and wants the replay of that recording to write
+// exactly the live outputs; both are checked against the truth.
+func TestBitcoinLiveEqualsReplay(t *testing.T) {
+	n := btcnode.ForTest(t)
+	tr := playBitcoinTheft(t, n)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "args"), []byte(tr.args()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	live, replay := t.TempDir(), t.TempDir()
+	rec := filepath.Join(dir, "rpc.replay")
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", n.URL, "--record", rec, "--out", live}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("live: exit %d:\n%s", code, stderr)
+	}
+	checkBTCTruth(t, tr, live)
+	for _, f := range []string{"graph.json", "graph.dot", "transfers.csv", "report.md", "rpc.replay"} {
+		p := filepath.Join(live, f)
+		if f == "rpc.replay" {
+			p = rec
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), n.Host) || strings.Contains(string(data), strings.Split(strings.TrimPrefix(n.URL, "http://"), "@")[0]) {
+			t.Errorf("%s holds the node's address or credentials", f)
+		}
+	}
+	code, _, stderr = runCLI(t, append([]string{"trace", "-q", "--replay", rec, "--out", replay}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("replay: exit %d:\n%s", code, stderr)
+	}
+	compareOutputs(t, live, replay)
+}
+
+// compareOutputs wants the same graph.json (elapsed times aside) and graph.dot in two output folders.
+func compareOutputs(t *testing.T, want, got string) {
+	t.Helper()
+	for _, f := range []string{"want.json", "want.dot"} {
+		src := map[string]string{"want.json": "graph.json", "want.dot": "graph.dot"}[f]
+		if err := os.WriteFile(filepath.Join(want, f), readOutput(t, want, src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compareWithWant(t, want, got)
+}
+
+func readBTCTruth(t *testing.T, dir string) *btcTruth {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, btcTruthFile))
+	if err != nil {
+		t.Fatalf("no recorded Bitcoin case: run make fixtures (%v)", err)
+	}
+	var tr btcTruth
+	if err := json.Unmarshal(data, &tr); err != nil {
+		t.Fatal(err)
+	}
+	return &tr
+}
+
+// checkBTCTruth compares a Bitcoin trace's graph.json with the truth.
+func checkBTCTruth(t *testing.T, tr *btcTruth, out string) {
+	t.Helper()
+	var doc struct {
+		Chain string `json:"chain"`
+		Nodes []struct {
+			Address, Category, Stop string
+		} `json:"nodes"`
+		Summary struct {
+			Assets []struct {
+				Asset, Symbol, Stolen string
+				Decimals              int
+				Buckets               map[string]string
+			} `json:"assets"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(readOutput(t, out, "graph.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Chain != tr.Chain {
+		t.Errorf("chain %q, want %q", doc.Chain, tr.Chain)
+	}
+	addrs, cats, stops := map[string]bool{}, map[string]string{}, map[string]string{}
+	for _, n := range doc.Nodes {
+		addrs[n.Address], cats[n.Address], stops[n.Address] = true, n.Category, n.Stop
+	}
+	for _, a := range append([]string{tr.Seed}, tr.Stolen...) {
+		if !addrs[a] {
+			t.Errorf("missing stolen %s (%s)", a, tr.Roles[a])
+		}
+	}
+	for _, a := range append(slices.Clone(tr.Noise), tr.Beyond...) {
+		if addrs[a] {
+			t.Errorf("traced %s (%s), which received no stolen value", a, tr.Roles[a])
+		}
+	}
+	for a := range addrs {
+		known := a == tr.Seed || slices.Contains(tr.Stolen, a) || strings.HasPrefix(a, bitcoin.TxPrefix) || a == string(bitcoin.FeeAddress)
+		if !known {
+			t.Errorf("traced %s, which the truth does not know (%s)", a, tr.Roles[a])
+		}
+		if strings.HasPrefix(a, bitcoin.TxPrefix) && a != string(bitcoin.TxAddress(tr.CoinJoin)) && cats[a] != string(tracer.CategoryTransaction) {
+			t.Errorf("%s: category %q, want transaction", a, cats[a])
+		}
+	}
+	if cj := string(bitcoin.TxAddress(tr.CoinJoin)); cats[cj] != string(tracer.CategoryMixer) || stops[cj] != string(tracer.NodeTerminal) {
+		t.Errorf("the CoinJoin %s: category %q stop %q, want a mixer terminal", cj, cats[cj], stops[cj])
+	}
+	if len(doc.Summary.Assets) != 1 {
+		t.Fatalf("summary: %d assets, want BTC only", len(doc.Summary.Assets))
+	}
+	as := doc.Summary.Assets[0]
+	if as.Symbol != "BTC" || as.Decimals != 8 || as.Stolen != strconv.FormatInt(tr.Theft, 10) {
+		t.Errorf("summary: %s stolen with %d decimals, %s sats; want BTC, 8, %d", as.Symbol, as.Decimals, as.Stolen, tr.Theft)
+	}
+	sum := new(big.Int)
+	for b, v := range as.Buckets {
+		x, ok := new(big.Int).SetString(v, 10)
+		if !ok {
+			t.Fatalf("bucket %s: %q", b, v)
+		}
+		sum.Add(sum, x)
+	}
+	if sum.Cmp(big.NewInt(tr.Theft)) != 0 {
+		t.Errorf("buckets %v add to %s, stolen %d", as.Buckets, sum, tr.Theft)
+	}
+	if as.Buckets[tracer.BucketFees] != strconv.FormatInt(tr.Fees, 10) || as.Buckets[tracer.BucketMixer] != strconv.FormatInt(tr.Mixed, 10) {
+		t.Errorf("buckets %v: want fees %d and mixer %d", as.Buckets, tr.Fees, tr.Mixed)
+	}
+}
