@@ -344,3 +344,76 @@ func checkBTCTruth(t *testing.T, tr *btcTruth, out string) {
 		t.Errorf("buckets %v: want fees %d and mixer %d", as.Buckets, tr.Fees, tr.Mixed)
 	}
 }
+
+// TestBitcoinBadInput: bad input for a Bitcoin trace is one line naming
+// what to change, exit 2 (1 for a node that does not answer), and no
+// output folder.
+func TestBitcoinBadInput(t *testing.T) {
+	t.Setenv(bitcoinRPCEnv, "")
+	tr := readBTCTruth(t, btcTheft)
+	replay := []string{"--replay", filepath.Join(btcTheft, "rpc.replay"), "--from-block", strconv.FormatUint(tr.From, 10)}
+	const mainnetAddr = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+	noTxIndex := func() []string {
+		n := btcnode.ForTestWith(t, btcnode.Options{NoTxIndex: true})
+		if _, err := n.Mine(context.Background(), 3); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"--rpc", n.URL, "--from-block", "1", "--seed", "bcrt1q0pag3ljvt6h5myxvgshtwn90gw3zsxgvv5glqc"}
+	}
+	for _, tc := range []struct {
+		name string
+		args func() []string
+		code int
+		want string
+	}{
+		{"mainnet address on regtest", func() []string { return append([]string{"--seed", mainnetAddr}, replay...) }, exitUsage,
+			`--seed: "` + mainnetAddr + `" is a mainnet address, but the node serves regtest`},
+		{"EVM address for bitcoin", func() []string { return append([]string{"--seed", goodSeed}, replay...) }, exitUsage,
+			"is an Ethereum (EVM) address"},
+		{"Bitcoin address for ethereum", func() []string {
+			return []string{"--chain", "ethereum", "--seed", mainnetAddr, "--from-block", "1", "--rpc", "http://127.0.0.1:1/"}
+		}, exitUsage, "is a Bitcoin address: pass --chain bitcoin"},
+		{"typo in the address", func() []string { return append([]string{"--seed", tr.Seed[:len(tr.Seed)-1] + "x"}, replay...) }, exitUsage,
+			"is not a valid bech32 address"},
+		{"node of another network", func() []string {
+			return []string{"--chain", "bitcoin", "--seed", mainnetAddr, "--replay", filepath.Join(btcTheft, "rpc.replay"), "--from-block", "1"}
+		}, exitUsage, "the node serves bitcoin-regtest (getblockchaininfo chain \"regtest\"), not bitcoin: pass --chain bitcoin-regtest"},
+		{"window past the tip", func() []string { return append([]string{"--seed", tr.Seed, "--to-block", "100000"}, replay...) }, exitUsage,
+			"--to-block 100000 is past the node's head"},
+		{"theft tx in EVM form", func() []string { return append([]string{"--seed", tr.Seed, "--theft-tx", "0x" + tr.CoinJoin}, replay...) }, exitUsage,
+			"want a transaction id of 64 hex digits"},
+		{"a node for another chain", func() []string {
+			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "ethereum=http://u:secretpw@127.0.0.1:1/"}
+		}, exitUsage, "cross-chain traces: --rpc ethereum=URL names a node of ethereum, but this trace follows bitcoin-regtest only"},
+		{"unknown chain in --rpc", func() []string {
+			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "dogecoin=http://u:secretpw@127.0.0.1:1/"}
+		}, exitUsage, `--rpc dogecoin=URL: unknown chain "dogecoin"`},
+		{"two nodes", func() []string {
+			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "http://127.0.0.1:1/", "--rpc", "bitcoin-regtest=http://127.0.0.1:2/"}
+		}, exitUsage, "a Bitcoin trace takes one node for now"},
+		{"no node", func() []string { return []string{"--seed", tr.Seed, "--from-block", "1"} }, exitUsage,
+			"no node: give --rpc URL or set BTC_RPC_URL"},
+		{"unreachable node", func() []string {
+			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "http://u:secretpw@127.0.0.1:1/", "--request-timeout", "2s"}
+		}, exitError, "check that the node is up and --rpc (or BTC_RPC_URL) is right"},
+		{"node without txindex", noTxIndex, exitUsage, "-txindex"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"trace", "-q", "--chain", "bitcoin-regtest", "--out", out}, tc.args()...)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.code, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
+				t.Errorf("%d lines on stderr, want one:\n%s", lines, stderr)
+			}
+			if strings.Contains(stderr+stdout, "secretpw") {
+				t.Errorf("the node's password is printed: %s", stderr)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("the output folder was written (%v)", err)
+			}
+		})
+	}
+}

@@ -67,7 +67,7 @@ func (o *traceOptions) nodeURLs() ([]string, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(byChain)) {
 		if name != "" && name != traced {
-			return nil, usageErr("cross-chain traces: --rpc %s=URL names a %s node, but this trace follows %s only; following value across chains is not supported yet: trace each chain on its own with its --chain and --rpc",
+			return nil, usageErr("cross-chain traces: --rpc %s=URL names a node of %s, but this trace follows %s only; following value across chains is not supported yet: trace each chain on its own with its --chain and --rpc",
 				name, name, cmp.Or(traced, o.chain))
 		}
 	}

@@ -158,7 +158,7 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	}
 	evmAddress := func(s string) (tracer.Address, error) {
 		if bitcoin.LooksLikeAddress(s) {
-			return "", fmt.Errorf("%q is a Bitcoin address: pass --chain bitcoin (or %s)", s, bitcoinChainNames())
+			return "", fmt.Errorf("%q is a Bitcoin address: pass --chain bitcoin (or its network's: %s)", s, strings.TrimPrefix(bitcoinChainNames(), "bitcoin, "))
 		}
 		return parseAddress(s)
 	}
