@@ -380,7 +380,9 @@ func TestBitcoinBadInput(t *testing.T) {
 		}, exitUsage, "the node serves bitcoin-regtest (getblockchaininfo chain \"regtest\"), not bitcoin: pass --chain bitcoin-regtest"},
 		{"window past the tip", func() []string { return append([]string{"--seed", tr.Seed, "--to-block", "100000"}, replay...) }, exitUsage,
 			"--to-block 100000 is past the node's head"},
-		{"theft tx in EVM form", func() []string { return append([]string{"--seed", tr.Seed, "--theft-tx", "0x" + tr.CoinJoin}, replay...) }, exitUsage,
+		{"theft tx in EVM form", func() []string {
+			return append([]string{"--seed", tr.Seed, "--theft-tx", "0x" + tr.CoinJoin}, replay...)
+		}, exitUsage,
 			"want a transaction id of 64 hex digits"},
 		{"a node for another chain", func() []string {
 			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "ethereum=http://u:secretpw@127.0.0.1:1/"}
