@@ -249,6 +249,37 @@ func TestBitcoinLiveEqualsReplay(t *testing.T) {
 	compareOutputs(t, live, replay)
 }
 
+// TestBitcoinBlockScan traces the theft on a btcd without an address
+// index: the window's blocks are read once, the trace finds the same flow,
+// and the report says why spends were found that way.
+func TestBitcoinBlockScan(t *testing.T) {
+	n := btcnode.ForTestWith(t, btcnode.Options{NoAddrIndex: true})
+	tr := playBitcoinTheft(t, n)
+	dir, out := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "args"), []byte(tr.args()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", n.URL, "--out", out}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	checkBTCTruth(t, tr, out)
+	var doc struct {
+		Stats struct {
+			BlocksScanned int64 `json:"blocks_scanned"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal(readOutput(t, out, "graph.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(tr.To - tr.From + 1); doc.Stats.BlocksScanned != want {
+		t.Errorf("%d blocks scanned, want each of the window's %d once", doc.Stats.BlocksScanned, want)
+	}
+	if report := string(readOutput(t, out, "report.md")); !strings.Contains(report, "spends found by block scan: the node keeps no address index") {
+		t.Errorf("report.md does not say the blocks were scanned, and why:\n%s", report)
+	}
+}
+
 // compareOutputs wants the same graph.json (elapsed times aside) and graph.dot in two output folders.
 func compareOutputs(t *testing.T, want, got string) {
 	t.Helper()
