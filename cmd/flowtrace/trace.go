@@ -152,7 +152,7 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 	var ok bool
 	if r.chain, ok = lookupChain(o.chain); !ok {
 		if _, btc := lookupBitcoin(o.chain); btc {
-			return nil, usageErr("--chain %s: Bitcoin is traced by flowtrace trace only for now, not by batch, worker or serve", o.chain)
+			return nil, usageErr("--chain %s: Bitcoin is traced by flowtrace trace (and serve) only for now, not by batch or worker", o.chain)
 		}
 		return nil, usageErr("unknown --chain %q: want one of %s; Bitcoin: %s", o.chain, chainNames(), bitcoinChainNames())
 	}
