@@ -43,6 +43,11 @@ type btcTruth struct {
 	Fees     int64  `json:"fees_sats"`
 	Mixed    int64  `json:"mixed_sats"`
 	CoinJoin string `json:"coinjoin_txid"`
+	// The patterns planted: the peel chain's last hop, the scatter's
+	// transaction, the consolidation's address.
+	PeelEnd       string `json:"peel_end"`
+	ScatterTx     string `json:"scatter_txid"`
+	Consolidation string `json:"consolidation"`
 	// Roles names each address's part, for messages.
 	Roles map[string]string `json:"roles"`
 }
@@ -114,7 +119,7 @@ func playBitcoinTheft(t *testing.T, n *btcnode.Node) *btcTruth {
 		}
 		mine()
 	}
-	// Scatter into five wallets; the rest returns to the last hop (change).
+	// Scatter into five wallets; the rest goes to a fresh address.
 	var wallets []*btcnode.Key
 	var outs []btcnode.Out
 	for i := range 5 {
@@ -123,12 +128,16 @@ func playBitcoinTheft(t *testing.T, n *btcnode.Node) *btcTruth {
 		outs = append(outs, btcnode.Out{Address: w.Address(), Value: 1e8})
 		stolen(w)
 	}
-	send(from, fee, outs...)
+	rest := key("scatter: the rest")
+	stolen(rest)
+	tr.PeelEnd = from.Address()
+	tr.ScatterTx = send(from, fee, append(outs, btcnode.Out{Address: rest.Address(), Value: left - 5e8 - fee})...).TxID()
 	tr.Fees += fee
 	mine()
 	// Three wallets consolidate into one.
 	cons := key("consolidation")
 	stolen(cons)
+	tr.Consolidation = cons.Address()
 	for _, w := range wallets[:3] {
 		send(w, fee, btcnode.Out{Address: cons.Address(), Value: 1e8 - fee})
 		tr.Fees += fee
@@ -313,6 +322,10 @@ func checkBTCTruth(t *testing.T, tr *btcTruth, out string) {
 		Nodes []struct {
 			Address, Category, Stop string
 		} `json:"nodes"`
+		Patterns []struct {
+			Kind   string            `json:"kind"`
+			Detail map[string]string `json:"detail"`
+		} `json:"patterns"`
 		Summary struct {
 			Assets []struct {
 				Asset, Symbol, Stolen string
@@ -352,6 +365,21 @@ func checkBTCTruth(t *testing.T, tr *btcTruth, out string) {
 	}
 	if cj := string(bitcoin.TxAddress(tr.CoinJoin)); cats[cj] != string(tracer.CategoryMixer) || stops[cj] != string(tracer.NodeTerminal) {
 		t.Errorf("the CoinJoin %s: category %q stop %q, want a mixer terminal", cj, cats[cj], stops[cj])
+	}
+	found := map[string]bool{}
+	for _, p := range doc.Patterns {
+		switch {
+		case p.Kind == "peel_chain" && p.Detail["rest_at"] == tr.PeelEnd && p.Detail["length"] == "3",
+			p.Kind == "fan_out" && p.Detail["source"] == string(bitcoin.TxAddress(tr.ScatterTx)),
+			p.Kind == "fan_in" && p.Detail["sink"] == tr.Consolidation,
+			p.Kind == "mixer":
+			found[p.Kind] = true
+		}
+	}
+	for _, k := range []string{"peel_chain", "fan_out", "fan_in", "mixer"} {
+		if !found[k] {
+			t.Errorf("the planted %s is not among the patterns %+v", k, doc.Patterns)
+		}
 	}
 	if len(doc.Summary.Assets) != 1 {
 		t.Fatalf("summary: %d assets, want BTC only", len(doc.Summary.Assets))
