@@ -79,6 +79,9 @@ var txid = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 func (o *traceOptions) validateBitcoin(net bitcoinChain) (*traceRequest, error) {
 	r := &traceRequest{chain: net.spec()}
 	anyNetwork := func(s string) (tracer.Address, error) {
+		if hub, ok := strings.CutPrefix(s, bitcoin.TxPrefix); ok && txid.MatchString(hub) {
+			return bitcoin.TxAddress(strings.ToLower(hub)), nil // a transaction's node (--expand)
+		}
 		a, err := bitcoin.ParseAddress(s, net.params)
 		switch {
 		case err == nil:
@@ -90,6 +93,11 @@ func (o *traceOptions) validateBitcoin(net bitcoinChain) (*traceRequest, error) 
 	}
 	if err := o.parseSeeds(r, anyNetwork); err != nil {
 		return nil, err
+	}
+	for _, a := range r.seeds {
+		if strings.HasPrefix(string(a), bitcoin.TxPrefix) {
+			return nil, usageErr("--seed %s is a transaction: give the addresses it paid", a)
+		}
 	}
 	if err := o.parseTheftTxs(r, txid, "a transaction id of 64 hex digits"); err != nil {
 		return nil, err
@@ -111,6 +119,9 @@ func (o *traceOptions) validateBitcoin(net bitcoinChain) (*traceRequest, error) 
 func (o *traceOptions) onNetwork(r *traceRequest, params *chaincfg.Params) error {
 	check := func(flag string, raw []string, into []tracer.Address) error {
 		for i, s := range raw {
+			if strings.HasPrefix(string(into[i]), bitcoin.TxPrefix) {
+				continue
+			}
 			a, err := bitcoin.ParseAddress(s, params)
 			if err != nil {
 				return usageErr("%s: %v: give an address of that network, or the --chain it belongs to", flag, err)

@@ -289,6 +289,45 @@ func TestBitcoinBlockScan(t *testing.T) {
 	}
 }
 
+// TestBitcoinExpandTransaction: a transaction left at the depth limit
+// (as flowtrace serve's "expand one hop" asks) is followed with --expand
+// tx:<txid>, its outputs reached one level further.
+func TestBitcoinExpandTransaction(t *testing.T) {
+	args := append([]string{"trace", "-q", "--replay", filepath.Join(btcTheft, "rpc.replay")}, caseArgs(t, btcTheft)...)
+	nodes := func(out string, extra ...string) map[string]string {
+		t.Helper()
+		code, _, stderr := runCLI(t, append(append(slices.Clone(args), "--depth", "3", "--out", out), extra...)...)
+		if code != exitIncomplete {
+			t.Fatalf("exit %d, want %d (the depth limit):\n%s", code, exitIncomplete, stderr)
+		}
+		var doc struct {
+			Nodes []struct{ Address, Stop string }
+		}
+		if err := json.Unmarshal(readOutput(t, out, "graph.json"), &doc); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, n := range doc.Nodes {
+			m[n.Address] = n.Stop
+		}
+		return m
+	}
+	cut := nodes(t.TempDir())
+	var hub string
+	for a, stop := range cut {
+		if strings.HasPrefix(a, bitcoin.TxPrefix) && stop == string(tracer.NodeDepth) {
+			hub = a
+		}
+	}
+	if hub == "" {
+		t.Fatalf("no transaction at the depth limit: %v", cut)
+	}
+	grown := nodes(t.TempDir(), "--expand", hub)
+	if grown[hub] != "" || len(grown) <= len(cut) {
+		t.Errorf("expanding %s: its stop %q, %d nodes (were %d); want it followed and its outputs added", hub, grown[hub], len(grown), len(cut))
+	}
+}
+
 // compareOutputs wants the same graph.json (elapsed times aside) and graph.dot in two output folders.
 func compareOutputs(t *testing.T, want, got string) {
 	t.Helper()
@@ -439,6 +478,8 @@ func TestBitcoinBadInput(t *testing.T) {
 		}, exitUsage, "the node serves bitcoin-regtest (getblockchaininfo chain \"regtest\"), not bitcoin: pass --chain bitcoin-regtest"},
 		{"window past the tip", func() []string { return append([]string{"--seed", tr.Seed, "--to-block", "100000"}, replay...) }, exitUsage,
 			"--to-block 100000 is past the node's head"},
+		{"a transaction as a seed", func() []string { return append([]string{"--seed", "tx:" + tr.CoinJoin}, replay...) }, exitUsage,
+			"is a transaction: give the addresses it paid"},
 		{"theft tx in EVM form", func() []string {
 			return append([]string{"--seed", tr.Seed, "--theft-tx", "0x" + tr.CoinJoin}, replay...)
 		}, exitUsage,
