@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flowtrace/flowtrace/tracer"
@@ -39,5 +41,29 @@ func TestPeelChainThroughTransactions(t *testing.T) {
 	}
 	if p := peels[0]; !slices.Equal(p.Addresses, want) || p.Detail["length"] != "3" || p.Detail["rest_at"] != string(from) {
 		t.Errorf("peel chain %v %v, want %v ending at %s", p.Addresses, p.Detail, want, from)
+	}
+}
+
+// TestDOTStylesTransactionAndFees: transactions are diamonds, the fee sink
+// an inverted house, each in the legend.
+func TestDOTStylesTransactionAndFees(t *testing.T) {
+	seed := addr(0x5eed)
+	b := newTraceBuilder(seed)
+	b.nodes[seed].Received[tracer.NativeAsset] = eth(100)
+	tx := b.node(addr(0x100), tracer.CategoryTransaction, 1).Address
+	out := b.node(addr(0x200), tracer.CategoryEOA, 2).Address
+	fees := b.node(addr(0x300), tracer.CategoryFees, 2).Address
+	b.pay(10, seed, tx, eth(100), nil)
+	b.pay(10, tx, out, eth(99), nil)
+	b.pay(10, tx, fees, eth(1), nil)
+	var buf bytes.Buffer
+	if err := WriteDOT(&buf, b.build(t), DOTOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dot := buf.String()
+	for _, want := range []string{`shape="diamond"`, `shape="invhouse"`, `label="transaction"`, `label="fees"`} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("graph.dot lacks %s:\n%s", want, dot)
+		}
 	}
 }
