@@ -188,6 +188,7 @@ func (o *traceOptions) traceBitcoin(ctx context.Context, net bitcoinChain, stdou
 	if err := p.CheckWindow(int64(window.From)); err != nil {
 		return usageErr("%v", err)
 	}
+	probeRequests, _ := c.Usage()
 	src := bitcoin.NewSource(c, p, bitcoin.SourceOptions{Chain: net.name})
 	method, why := src.Method()
 	if n := window.Len(); method == bitcoin.SpendsByBlockScan && n > o.maxBlocks {
@@ -199,9 +200,22 @@ func (o *traceOptions) traceBitcoin(ctx context.Context, net bitcoinChain, stdou
 		logf("flowtrace: the hop cache is not used on Bitcoin yet: every block comes from the node")
 	}
 	return o.walkAndWrite(ctx, req, walkInput{
-		src: src, window: window, labels: firstLabel{reg, src.Labels()}, tokens: reg, save: save, feeSink: bitcoin.FeeAddress,
+		src: probed{src, probeRequests}, window: window, labels: firstLabel{reg, src.Labels()}, tokens: reg, save: save, feeSink: bitcoin.FeeAddress,
 		node: fmt.Sprintf("Bitcoin %s; spends found by %s: %s", p.Chain, method, why),
 	}, stdout, stderr)
+}
+
+// probed is a Bitcoin Source whose usage counts the probe's requests as
+// identifying the chain.
+type probed struct {
+	*bitcoin.Source
+	requests int64
+}
+
+func (p probed) Usage() tracer.Usage {
+	u := p.Source.Usage()
+	u.ProbeRequests = p.requests
+	return u
 }
 
 // firstLabel asks each labeler in turn: the first that knows an address names it.
