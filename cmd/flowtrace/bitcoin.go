@@ -78,20 +78,7 @@ var txid = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 // probe, against the network the node serves.
 func (o *traceOptions) validateBitcoin(net bitcoinChain) (*traceRequest, error) {
 	r := &traceRequest{chain: net.spec()}
-	anyNetwork := func(s string) (tracer.Address, error) {
-		if hub, ok := strings.CutPrefix(s, bitcoin.TxPrefix); ok && txid.MatchString(hub) {
-			return bitcoin.TxAddress(strings.ToLower(hub)), nil // a transaction's node (--expand)
-		}
-		a, err := bitcoin.ParseAddress(s, net.params)
-		switch {
-		case err == nil:
-			return tracer.Address(a), nil
-		case errors.Is(err, bitcoin.ErrNotBitcoin) || !bitcoin.LooksLikeAddress(s):
-			return "", err
-		}
-		return tracer.Address(strings.TrimSpace(s)), nil // another network's: told after the probe
-	}
-	if err := o.parseSeeds(r, anyNetwork); err != nil {
+	if err := o.parseSeeds(r, bitcoinSeed(net)); err != nil {
 		return nil, err
 	}
 	for _, a := range r.seeds {
@@ -112,6 +99,27 @@ func (o *traceOptions) validateBitcoin(net bitcoinChain) (*traceRequest, error) 
 		return nil, usageErr("--rpc: a Bitcoin trace takes one node for now: give one URL")
 	}
 	return r, o.checkNode()
+}
+
+// bitcoinSeed reads a --seed or --expand for a trace on net: an address of
+// net in canonical form, a transaction's node (tx:<txid>, for --expand), or
+// as given when it is an address of another Bitcoin network (told after
+// the probe, against the network the node serves: onNetwork). An address
+// of no Bitcoin network is an error.
+func bitcoinSeed(net bitcoinChain) func(string) (tracer.Address, error) {
+	return func(s string) (tracer.Address, error) {
+		if hub, ok := strings.CutPrefix(s, bitcoin.TxPrefix); ok && txid.MatchString(hub) {
+			return bitcoin.TxAddress(strings.ToLower(hub)), nil
+		}
+		a, err := bitcoin.ParseAddress(s, net.params)
+		switch {
+		case err == nil:
+			return tracer.Address(a), nil
+		case errors.Is(err, bitcoin.ErrNotBitcoin) || !bitcoin.LooksLikeAddress(s):
+			return "", err
+		}
+		return tracer.Address(strings.TrimSpace(s)), nil
+	}
 }
 
 // onNetwork checks r's seeds and --expand against the network the node

@@ -328,6 +328,32 @@ func TestBitcoinExpandTransaction(t *testing.T) {
 	}
 }
 
+// TestBitcoinIncident: a Bitcoin case as an incident file (the chain after
+// the seeds) traces as the flags do; a seed of no Bitcoin network is
+// refused with its line.
+func TestBitcoinIncident(t *testing.T) {
+	tr := readBTCTruth(t, btcTheft)
+	dir := t.TempDir()
+	write := func(name, seed string) string {
+		p := filepath.Join(dir, name)
+		yaml := fmt.Sprintf("seeds: [%s]\nchain: %s\nwindow: {from_block: %d, to_block: %d}\ndepth: 40\n", seed, tr.Chain, tr.From, tr.To)
+		if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "trace", "-q", "--incident", write("case.yaml", tr.Seed), "--replay", filepath.Join(btcTheft, "rpc.replay"), "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	compareWithWant(t, btcTheft, out)
+	code, _, stderr = runCLI(t, "trace", "-q", "--incident", write("bad.yaml", goodSeed), "--replay", filepath.Join(btcTheft, "rpc.replay"), "--out", filepath.Join(dir, "none"))
+	if code != exitUsage || !strings.Contains(stderr, "line 1: seeds: not a Bitcoin address") {
+		t.Errorf("exit %d, %q; want exit 2 naming line 1 and the EVM address", code, stderr)
+	}
+}
+
 // compareOutputs wants the same graph.json (elapsed times aside) and graph.dot in two output folders.
 func compareOutputs(t *testing.T, want, got string) {
 	t.Helper()

@@ -156,19 +156,21 @@ func (o *traceOptions) validate() (*traceRequest, error) {
 		}
 		return nil, usageErr("unknown --chain %q: want one of %s; Bitcoin: %s", o.chain, chainNames(), bitcoinChainNames())
 	}
-	evmAddress := func(s string) (tracer.Address, error) {
-		if bitcoin.LooksLikeAddress(s) {
-			return "", fmt.Errorf("%q is a Bitcoin address: pass --chain bitcoin (or its network's: %s)", s, strings.TrimPrefix(bitcoinChainNames(), "bitcoin, "))
-		}
-		return parseAddress(s)
-	}
-	if err := o.parseSeeds(r, evmAddress); err != nil {
+	if err := o.parseSeeds(r, evmSeed); err != nil {
 		return nil, err
 	}
 	if err := o.parseTheftTxs(r, txHash, "0x and 64 hex digits"); err != nil {
 		return nil, err
 	}
 	return r, o.validateCommon(r)
+}
+
+// evmSeed reads an EVM --seed or --expand, naming a Bitcoin address as such.
+func evmSeed(s string) (tracer.Address, error) {
+	if bitcoin.LooksLikeAddress(s) {
+		return "", fmt.Errorf("%q is a Bitcoin address: pass --chain bitcoin (or its network's: %s)", s, strings.TrimPrefix(bitcoinChainNames(), "bitcoin, "))
+	}
+	return parseAddress(s)
 }
 
 // parseSeeds reads --seed and --expand with parse, the chain's address check.
