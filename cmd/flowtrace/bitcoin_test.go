@@ -354,6 +354,38 @@ func TestBitcoinIncident(t *testing.T) {
 	}
 }
 
+// TestBitcoinBudget: an address budget cuts the Bitcoin trace short (exit
+// 3) and the value accounting still adds up to the stolen amount, the rest
+// as not followed.
+func TestBitcoinBudget(t *testing.T) {
+	tr := readBTCTruth(t, btcTheft)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--replay", filepath.Join(btcTheft, "rpc.replay"), "--out", out}, append(caseArgs(t, btcTheft), "--max-addresses", "8")...)...)
+	if code != exitIncomplete {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitIncomplete, stderr)
+	}
+	var doc struct {
+		Summary struct {
+			Assets []struct {
+				Stolen  string
+				Buckets map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal(readOutput(t, out, "graph.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	as := doc.Summary.Assets[0]
+	sum := new(big.Int)
+	for _, v := range as.Buckets {
+		x, _ := new(big.Int).SetString(v, 10)
+		sum.Add(sum, x)
+	}
+	if sum.String() != as.Stolen || as.Stolen != strconv.FormatInt(tr.Theft, 10) || as.Buckets[tracer.BucketBudget] == "" {
+		t.Errorf("buckets %v add to %s of %s stolen; want all of %d, some not followed for the budget", as.Buckets, sum, as.Stolen, tr.Theft)
+	}
+}
+
 // compareOutputs wants the same graph.json (elapsed times aside) and graph.dot in two output folders.
 func compareOutputs(t *testing.T, want, got string) {
 	t.Helper()
