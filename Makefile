@@ -52,7 +52,7 @@ bench-batch: build
 e2e: build
 	bash fixtures/e2e/e2e.sh
 
-#? fixtures: re-record fixtures/*/ from the in-process dev node (rpc.replay, truth.json, want.*) and fixtures/two-chain from the dev node and btcd
+#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*) and fixtures/two-chain from both
 .PHONY: fixtures
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures|TestTransfersFixture' -update

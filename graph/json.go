@@ -27,6 +27,9 @@ type Meta struct {
 	// value and recognised tokens, and folds the other tokens (spam,
 	// look-alikes, unknown contracts) below. Nil shows every asset alike.
 	Tokens tracer.TokenRegistry
+	// Node says in one line how the node was asked and why (Bitcoin: how
+	// spends are found); the report states it. "" says nothing.
+	Node string
 }
 
 func (m Meta) elapsedMS(d time.Duration) int64 {

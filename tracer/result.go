@@ -14,6 +14,7 @@ func (w *walker) result() *Trace {
 		Chain:  w.opts.Chain,
 		Seeds:  dedupe(w.opts.Seeds),
 		Window: w.opts.Window,
+		Native: w.opts.native(),
 		Tokens: map[Address]Token{},
 		Levels: w.levels,
 		Taint:  w.ledger.model.Name(), StolenBasis: w.basis, Read: len(w.read),
@@ -191,7 +192,7 @@ func (w *walker) summaryUnder(m TaintModel) ModelSummary {
 
 func (w *walker) symbol(a Asset) string {
 	if a == NativeAsset {
-		return "ETH"
+		return w.opts.native().Symbol
 	}
 	if tok, ok := w.tokens[Address(a)]; !ok && a.Native() {
 		return string(a) // another chain's coin its source did not describe
@@ -204,6 +205,9 @@ func (w *walker) symbol(a Asset) string {
 // bucket names where value held at an address counts; over lists the
 // addresses (not nodes) that got at least the threshold.
 func (w *walker) bucket(a Address, over map[Address]bool) string {
+	if w.opts.FeeSink != "" && a == w.opts.FeeSink {
+		return BucketFees
+	}
 	n, ok := w.nodes[a]
 	if !ok {
 		if over[a] {
@@ -227,6 +231,8 @@ func (w *walker) bucket(a Address, over map[Address]bool) string {
 			return BucketMixer
 		case CategoryDEX:
 			return BucketSwapped
+		case CategoryFees:
+			return BucketFees
 		}
 		return BucketOther
 	case NodeContract:

@@ -10,6 +10,8 @@ type Trace struct {
 	Chain  string
 	Seeds  []Address
 	Window BlockRange
+	// Native is the chain's own coin (Options.Native, ETH with 18 decimals by default).
+	Native Token
 	// Nodes are the addresses the stolen value reached, sorted by address.
 	Nodes []Node
 	// Transfers are the kept transfers that carried stolen value, in chain order.
@@ -148,6 +150,8 @@ const (
 	BucketBridged = "bridged_arrived"
 	// BucketRefunded is a bridge deposit the bridge paid back.
 	BucketRefunded = "refunded"
+	// BucketFees is value paid to the miners as transaction fees.
+	BucketFees = "fees"
 )
 
 // AssetSummary is where the stolen amount of one asset ended, per bucket.

@@ -48,6 +48,25 @@ type Options struct {
 	// the stolen value to the seeds; when set, the stolen value is exactly
 	// what they moved to the seeds.
 	TheftTxs []string
+	// FeeSink is where the chain's transaction fees go as transfers (a UTXO
+	// chain's miners); value paid there is counted as fees, whatever its
+	// amount. "" means fees are no transfers.
+	FeeSink Address
+	// Native is the chain's own coin: its symbol and decimals (for
+	// --min-value in whole units and the summary). The zero value means ETH,
+	// 18 decimals.
+	Native Token
+}
+
+// DefaultNative is the native coin of a walk whose Options.Native is unset.
+var DefaultNative = Token{Symbol: "ETH", Decimals: 18}
+
+// native is the walk's native coin.
+func (o Options) native() Token {
+	if o.Native == (Token{}) {
+		return DefaultNative
+	}
+	return o.Native
 }
 
 // ZeroAddress is where mints come from and burns go: never a wallet, so the
@@ -419,6 +438,9 @@ func (w *walker) addNode(a Address, chain string, depth int, block uint64, acct 
 	if acct.IsContract {
 		n.Category = CategoryContract
 	}
+	if acct.Category != "" {
+		n.Category = acct.Category
+	}
 	if w.opts.Labels != nil {
 		if l, ok := w.opts.Labels.Lookup(w.opts.Chain, a); ok {
 			n.Labels = append(n.Labels, l)
@@ -444,7 +466,7 @@ func (w *walker) addNode(a Address, chain string, depth int, block uint64, acct 
 // terminal reports whether the walk stops at an entity of category c.
 func terminal(c Category) bool {
 	switch c {
-	case CategoryExchange, CategoryBridge, CategoryMixer, CategoryDEX:
+	case CategoryExchange, CategoryBridge, CategoryMixer, CategoryDEX, CategoryFees:
 		return true
 	}
 	return false
@@ -533,7 +555,7 @@ func (w *walker) kept(t Transfer) bool {
 
 func (w *walker) decimals(a Asset) uint8 {
 	if a == NativeAsset {
-		return 18
+		return w.opts.native().Decimals
 	}
 	return w.tokens[Address(a)].Decimals
 }

@@ -13,6 +13,7 @@ import (
 type fakeSource struct {
 	transfers []Transfer
 	contracts map[Address]bool
+	kinds     map[Address]Category // Account.Category
 	tokens    map[Address]Token
 	failAt    int // fail the n-th outgoing query (1-based); 0 never
 	queries   int
@@ -41,7 +42,7 @@ func (f *fakeSource) Transfers(_ context.Context, q TransferQuery) ([]Transfer, 
 func (f *fakeSource) Describe(_ context.Context, accounts, tokens []Address) (Descriptions, error) {
 	d := Descriptions{Accounts: map[Address]Account{}, Tokens: map[Address]Token{}}
 	for _, a := range accounts {
-		d.Accounts[a] = Account{IsContract: f.contracts[a]}
+		d.Accounts[a] = Account{IsContract: f.contracts[a], Category: f.kinds[a]}
 	}
 	for _, a := range tokens {
 		if t, ok := f.tokens[a]; ok {
