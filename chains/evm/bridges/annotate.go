@@ -1,6 +1,8 @@
 package bridges
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -24,6 +26,15 @@ const (
 	AnnReceived    = "bridge_received"     // what the fill paid, base units
 	AnnConfidence  = "bridge_confidence"   // of the pairing, 0 to 1
 	AnnDoubts      = "bridge_doubts"       // what lowered it, "; "-separated
+	// The rest of a deposit event, so that DepositEvent can read it back
+	// from the transfer (a hop cache keeps annotations, not logs).
+	AnnEvent        = "bridge_event"         // the event's name, e.g. "FundsDeposited"
+	AnnEmitter      = "bridge_emitter"       // the contract that emitted it
+	AnnLogIndex     = "bridge_log_index"     // its log index
+	AnnDepositor    = "bridge_depositor"     // who deposited
+	AnnInputToken   = "bridge_input_token"   // Across: the token deposited
+	AnnInputAmount  = "bridge_input_amount"  // what was deposited, base units
+	AnnFillDeadline = "bridge_fill_deadline" // Across: unix seconds after which it is refunded
 )
 
 // Annotations are the chain-neutral annotations of e for the transfer into
@@ -65,7 +76,72 @@ func Annotations(e Event) map[string]string {
 	if e.OutputAmount != nil {
 		set(AnnDestAmount, e.OutputAmount.String())
 	}
+	set(AnnEvent, e.Name)
+	set(AnnEmitter, e.Contract)
+	ann[AnnLogIndex] = strconv.FormatUint(uint64(e.LogIndex), 10)
+	set(AnnDepositor, e.Depositor)
+	set(AnnInputToken, e.InputToken)
+	if e.InputAmount != nil {
+		set(AnnInputAmount, e.InputAmount.String())
+	}
+	if e.FillDeadline > 0 {
+		set(AnnFillDeadline, strconv.FormatInt(e.FillDeadline, 10))
+	}
 	return ann
+}
+
+// DepositEvent reads back the Across or Stargate deposit event that
+// Annotations wrote on a transfer, less what the transfer itself carries
+// (TxHash, Block, TxIndex, Time), which the caller sets.
+func DepositEvent(ann map[string]string) (Event, error) {
+	e := Event{Protocol: Protocol(ann[tracer.AnnBridge]), Side: Side(ann[AnnSide]), Name: ann[AnnEvent], Contract: ann[AnnEmitter],
+		Depositor: ann[AnnDepositor], Recipient: ann[tracer.AnnDestAddress], InputToken: ann[AnnInputToken], OutputToken: ann[tracer.AnnDestAsset]}
+	if e.Side != Deposit || (e.Protocol != Across && e.Protocol != Stargate) {
+		return Event{}, fmt.Errorf("bridges: annotations of %q %q: not an Across or Stargate deposit", e.Protocol, e.Side)
+	}
+	var err error
+	num := func(k string) *big.Int {
+		v, ok := new(big.Int).SetString(ann[k], 10)
+		if !ok && ann[k] != "" && err == nil {
+			err = fmt.Errorf("bridges: annotation %s %q is not a number", k, ann[k])
+		}
+		if !ok {
+			return nil
+		}
+		return v
+	}
+	e.InputAmount, e.OutputAmount = num(AnnInputAmount), num(AnnDestAmount)
+	if n := num(AnnLogIndex); n != nil && n.IsUint64() {
+		e.LogIndex = uint(n.Uint64())
+	}
+	if n := num(AnnFillDeadline); n != nil && n.IsInt64() {
+		e.FillDeadline = n.Int64()
+	}
+	dest := ann[tracer.AnnDestChain]
+	switch e.Protocol {
+	case Across:
+		e.DepositID = num(AnnDepositID)
+		if n, ok := networks.Lookup(dest); ok {
+			e.DestChainID = uint64(n.ChainID)
+		} else if id, found := strings.CutPrefix(dest, "eip155:"); found {
+			e.DestChainID, _ = strconv.ParseUint(id, 10, 64)
+		}
+		if e.DepositID == nil && err == nil {
+			err = errors.New("bridges: an Across deposit without its deposit id")
+		}
+	case Stargate:
+		e.GUID = ann[AnnGUID]
+		if n, ok := networks.Lookup(dest); ok {
+			e.DstEID = n.LayerZeroEID
+		} else if eid, found := strings.CutPrefix(dest, "lz:"); found {
+			v, _ := strconv.ParseUint(eid, 10, 32)
+			e.DstEID = uint32(v)
+		}
+		if e.GUID == "" && err == nil {
+			err = errors.New("bridges: a Stargate send without its guid")
+		}
+	}
+	return e, err
 }
 
 // PairAnnotations are the annotations a paired (or unpaired) deposit adds

@@ -41,6 +41,7 @@ type Event struct {
 	Contract string // the emitting contract
 	TxHash   string
 	Block    uint64
+	TxIndex  uint // the transaction's position in its block
 	LogIndex uint
 	Time     int64 // the block's time, unix seconds (0 when the node did not say)
 
@@ -202,6 +203,35 @@ func Topics() []common.Hash {
 	return out
 }
 
+// DepositTopics lists the topic0 of the deposit events a bridge contract
+// emits when value is handed to it (Across FundsDeposited and
+// V3FundsDeposited, OFTSent), for an eth_getLogs filter on the contracts a
+// traced address paid.
+func DepositTopics() []common.Hash {
+	return topicsOf("V3FundsDeposited", "FundsDeposited", "OFTSent")
+}
+
+// FillTopics lists the topic0 of p's fill events on a destination chain
+// (Across FilledRelay and FilledV3Relay, OFTReceived); none for LayerZero
+// packets, which carry no amount.
+func FillTopics(p Protocol) []common.Hash {
+	switch p {
+	case Across:
+		return topicsOf("FilledV3Relay", "FilledRelay")
+	case Stargate:
+		return topicsOf("OFTReceived")
+	}
+	return nil
+}
+
+func topicsOf(names ...string) []common.Hash {
+	out := make([]common.Hash, len(names))
+	for i, n := range names {
+		out[i] = events.Events[n].ID
+	}
+	return out
+}
+
 // Decode reads one log. ok is false for a log that is none of the bridge
 // events (another topic, or removed); err is set when the topic is one but
 // the log does not decode (wrong topic count, short or malformed data): a
@@ -230,7 +260,7 @@ func Decode(l types.Log) (ev Event, ok bool, err error) {
 	if err := def.Inputs.NonIndexed().UnpackIntoMap(fields, l.Data); err != nil {
 		return Event{}, true, fmt.Errorf("bridges: %s in tx %s: data: %w", def.Name, l.TxHash.Hex(), err)
 	}
-	ev = Event{Name: def.Name, Contract: l.Address.Hex(), TxHash: l.TxHash.Hex(), Block: l.BlockNumber, LogIndex: l.Index, Time: int64(l.BlockTimestamp)}
+	ev = Event{Name: def.Name, Contract: l.Address.Hex(), TxHash: l.TxHash.Hex(), Block: l.BlockNumber, TxIndex: l.TxIndex, LogIndex: l.Index, Time: int64(l.BlockTimestamp)}
 	f := reader{fields: fields}
 	switch def.Name {
 	case "V3FundsDeposited", "FundsDeposited":

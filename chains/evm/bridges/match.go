@@ -33,9 +33,9 @@ import (
 // Stargate bus rides and LayerZero deliveries within minutes to hours.
 const DefaultMaxDelay = 6 * time.Hour
 
-// clockSkew is how far block times of two chains may disagree: a fill's
-// block may carry a time slightly before its deposit's.
-const clockSkew = 15 * 60
+// ClockSkew is how far block times of two chains may disagree, in
+// seconds: a fill's block may carry a time slightly before its deposit's.
+const ClockSkew = 15 * 60
 
 // Leg is one side of a bridge transfer: an event and the chain it was read
 // on (a chains/networks name).
@@ -187,7 +187,7 @@ func (m *Matcher) Offer(f Leg) bool {
 		return false
 	}
 	t := f.Event.Time
-	if t > 0 && (t < p.Deposit.Event.Time-clockSkew || t > p.Until+clockSkew) {
+	if t > 0 && (t < p.Deposit.Event.Time-ClockSkew || t > p.Until+ClockSkew) {
 		return false
 	}
 	if p.Fill != nil {
@@ -235,7 +235,7 @@ func (m *Matcher) Results(scanned int64) []Pair {
 		p := *m.pairs[k]
 		p.Doubts = slices.Clone(p.Doubts)
 		if p.Fill == nil {
-			if scanned > p.Until+clockSkew {
+			if scanned > p.Until+ClockSkew {
 				p.Status = NotFound
 			}
 		} else {
@@ -251,7 +251,7 @@ func (m *Matcher) Results(scanned int64) []Pair {
 func (m *Matcher) Horizon() int64 {
 	var h int64
 	for _, p := range m.pairs {
-		h = max(h, p.Until+clockSkew)
+		h = max(h, p.Until+ClockSkew)
 	}
 	return h
 }

@@ -98,10 +98,10 @@ func TestMatchRecorded(t *testing.T) {
 	check(dep0.Time+60, paired)
 	// Past its fill deadline (and the clock skew), it is not found.
 	paired[3].status = NotFound
-	check(dep0.FillDeadline+clockSkew+1, paired)
+	check(dep0.FillDeadline+ClockSkew+1, paired)
 	// The horizon is the Stargate send's bound (no deadline: the default
 	// max delay), later than the Across deadlines (an hour).
-	if h, want := m.Horizon(), deps[2].Event.Time+int64(DefaultMaxDelay/time.Second)+clockSkew; h != want {
+	if h, want := m.Horizon(), deps[2].Event.Time+int64(DefaultMaxDelay/time.Second)+ClockSkew; h != want {
 		t.Errorf("horizon %d, want %d", h, want)
 	}
 	// PairAnnotations carry both legs.
@@ -110,7 +110,7 @@ func TestMatchRecorded(t *testing.T) {
 		ann[AnnReceived] != eth(395).String() || ann[AnnConfidence] != "0.81" || !strings.Contains(ann[AnnDoubts], "speed-up") {
 		t.Errorf("pair annotations %v", ann)
 	}
-	if ann := PairAnnotations(m.Results(dep0.FillDeadline + clockSkew + 1)[3]); len(ann) != 1 || ann[AnnPair] != "not_found" {
+	if ann := PairAnnotations(m.Results(dep0.FillDeadline + ClockSkew + 1)[3]); len(ann) != 1 || ann[AnnPair] != "not_found" {
 		t.Errorf("unpaired annotations %v", ann)
 	}
 }
@@ -132,8 +132,8 @@ func TestMatchDoubts(t *testing.T) {
 		{"other input amount", across, func(f Leg) Leg { f.Event.InputAmount = eth(1); return f }, true, 0.3, "input amount differ"},
 		{"other origin chain", across, func(f Leg) Leg { f.Event.OriginChainID = 10; return f }, false, 0, ""},
 		{"other deposit id", across, func(f Leg) Leg { f.Event.DepositID = big.NewInt(70); return f }, false, 0, ""},
-		{"after the deadline", across, func(f Leg) Leg { f.Event.Time = across.Event.FillDeadline + clockSkew + 1; return f }, false, 0, ""},
-		{"long before the deposit", across, func(f Leg) Leg { f.Event.Time = across.Event.Time - clockSkew - 1; return f }, false, 0, ""},
+		{"after the deadline", across, func(f Leg) Leg { f.Event.Time = across.Event.FillDeadline + ClockSkew + 1; return f }, false, 0, ""},
+		{"long before the deposit", across, func(f Leg) Leg { f.Event.Time = across.Event.Time - ClockSkew - 1; return f }, false, 0, ""},
 		{"receipt from another source", stargate, func(f Leg) Leg { f.Event.SrcEID = 30101; return f }, true, 0.3, "not arbitrum's 30110"},
 		{"receipt of less", stargate, func(f Leg) Leg { f.Event.OutputAmount = eth(10); return f }, true, 0.5, "differs from the amount the send promised"},
 		{"receipt of another guid", stargate, func(f Leg) Leg { f.Event.GUID = "0x01"; return f }, false, 0, ""},
@@ -202,7 +202,7 @@ func TestNewMatcherRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := m.Results(deps[2].Event.Time + 3600 + clockSkew + 1)[0]; p.Status != NotFound || p.Until != deps[2].Event.Time+3600 {
+	if p := m.Results(deps[2].Event.Time + 3600 + ClockSkew + 1)[0]; p.Status != NotFound || p.Until != deps[2].Event.Time+3600 {
 		t.Errorf("after an hour: %s until %d", p.Status, p.Until)
 	}
 }
