@@ -36,7 +36,7 @@ var (
 // annotate the transfers with what they say. Call it before tracing.
 func (s *Source) DecodeEvents() { s.events = true }
 
-// eventLogs reads, for the recipients of out, the router and mixer events in
+// eventLogs reads, for the recipients of out, the router, mixer and bridge events in
 // the window (one eth_getLogs per OR-list of recipients), for
 // annotateFromLogs. It only reads out.
 func (s *Source) eventLogs(ctx context.Context, out []tracer.Transfer, w tracer.BlockRange) ([]types.Log, error) {
@@ -63,7 +63,7 @@ func (s *Source) eventLogs(ctx context.Context, out []tracer.Transfer, w tracer.
 		func(q rangeQuery) rpc.BatchElem {
 			return rpc.BatchElem{Method: "eth_getLogs", Args: []any{map[string]any{
 				"fromBlock": hexutil.Uint64(q.from), "toBlock": hexutil.Uint64(q.to), "address": q.addrs,
-				"topics": []any{[]common.Hash{thorDepositTopic, tornadoDepositTopic, tornadoWithdrawalTopic}},
+				"topics": []any{s.eventTopics()},
 			}}, Result: new([]types.Log)}
 		},
 		func(q rangeQuery, e rpc.BatchElem) error {
@@ -82,7 +82,7 @@ func (s *Source) eventLogs(ctx context.Context, out []tracer.Transfer, w tracer.
 	return logs, nil
 }
 
-// annotateFromLogs puts the decoded router and mixer events on the transfers
+// annotateFromLogs puts the decoded router, mixer and bridge events on the transfers
 // of the same transaction into the emitting contract (pure decoding).
 func annotateFromLogs(out []tracer.Transfer, logs []types.Log) {
 	type key struct {
@@ -105,6 +105,8 @@ func annotateFromLogs(out []tracer.Transfer, logs []types.Log) {
 			}
 		case tornadoWithdrawalTopic:
 			withdrawals = append(withdrawals, l)
+		default:
+			ann = bridgeDeposit(l)
 		}
 		if ann != nil {
 			found[key{l.TxHash.Hex(), l.Address}] = ann

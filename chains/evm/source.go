@@ -122,6 +122,7 @@ type Source struct {
 	probeRequests atomic.Int64     // see CountAsProbe
 	wrapped       []common.Address // see Options.WrappedNatives
 	events        bool             // see DecodeEvents
+	bridgeEvents  bool             // see DecodeBridges
 	ahead         bool             // see DescribeAhead
 }
 
@@ -300,7 +301,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	var logs []types.Log
 	g, gctx = errgroup.WithContext(ctx)
 	g.Go(func() error { return s.fillTxFrom(gctx, out) })
-	if q.Direction == tracer.Outgoing && s.events { // router and mixer events (annotate.go)
+	if q.Direction == tracer.Outgoing && (s.events || s.bridgeEvents) { // router, mixer and bridge events (annotate.go)
 		g.Go(func() (err error) {
 			logs, err = s.eventLogs(gctx, out, q.Window)
 			return err
@@ -397,9 +398,9 @@ func parseAddresses(in []tracer.Address) ([]common.Address, error) {
 	return out, nil
 }
 
-// chunks splits addrs into OR-lists of at most n addresses.
-func chunks(addrs []common.Address, n int) [][]common.Address {
-	var out [][]common.Address
+// chunks splits addrs into OR-lists of at most n entries.
+func chunks[T any](addrs []T, n int) [][]T {
+	var out [][]T
 	for i := 0; i < len(addrs); i += n {
 		out = append(out, addrs[i:min(i+n, len(addrs))])
 	}
