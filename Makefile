@@ -52,11 +52,12 @@ bench-batch: build
 e2e: build
 	bash fixtures/e2e/e2e.sh
 
-#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*) and fixtures/two-chain from both
+#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*), fixtures/two-chain from both and fixtures/three-evm from three dev nodes
 .PHONY: fixtures
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures|TestTransfersFixture' -update
 	$(GO) test -count=1 ./chains/crosschain -run 'TestTraceContinuesFromEthereumToBitcoin' -record
+	$(GO) test -count=1 ./chains/crosschain -run 'TestTraceAcrossThreeEVMChains' -record-evm
 
 #? bench: measure round trips, latency, scale, exports, rendering and the cache against their bounds; prints one table, writes out/bench.json
 .PHONY: bench

@@ -15,6 +15,12 @@
 // payout is not found stays a bridge terminal, annotated "pending" (the
 // destination chain was not read up to the search bound) or "not_found".
 //
+// Deposits are paired on whichever chain of the trace they are made, so
+// value can hop on: Ethereum -> Arbitrum over Across, then Arbitrum -> Base
+// over Stargate (EVMBridge pairs a deposit with its fill by the protocol's
+// key; the hub is "across:<origin chain>-<deposit id>" or
+// "stargate:<guid>").
+//
 // It knows no RPC of its own beyond block times (Clock); each chain's
 // Source, and the pairers, do the reading.
 package crosschain

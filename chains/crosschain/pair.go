@@ -8,10 +8,11 @@ import (
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
-// Deposit is a bridge deposit the walk found on the primary chain.
+// Deposit is a bridge deposit the walk found on one of the trace's chains.
 type Deposit struct {
-	Transfer tracer.Transfer // as the primary chain's Source answered it
+	Transfer tracer.Transfer // as the chain's Source answered it (qualified off the primary)
 	Time     int64           // its block time, unix seconds
+	Chain    string          // the chain it was made on
 }
 
 // Pairing statuses (the deposit's tracer.AnnPairing).
@@ -27,10 +28,12 @@ const (
 type Leg struct {
 	TxID   string
 	Block  uint64
-	Index  int // the transaction's position in its block
-	Output int // the paid output's position
+	Index  int  // the transaction's position in its block
+	Output int  // the paid output's position (with Event, the fill event's log index)
+	Event  bool // read from an event (an EVM bridge's fill), not a transaction output
 	To     string
-	Amount *big.Int // base units actually received
+	Asset  tracer.Asset // what was paid, unqualified; "" is the chain's native coin
+	Amount *big.Int     // base units actually received
 	Vault  string
 	Memo   string
 	Delay  int64 // seconds from the deposit (< 0 by block-time skew)
@@ -41,6 +44,9 @@ type Pairing struct {
 	Status string
 	Legs   []Leg
 	Detail string // what was searched, in one line
+	// Annotations are more evidence for the deposit and its payouts (a
+	// confidence and what lowered it); optional.
+	Annotations map[string]string
 }
 
 // Pairer finds the other leg of one bridge's deposits on one destination

@@ -138,7 +138,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 			return nil, err
 		}
 		if q.Direction == tracer.Outgoing {
-			if ts, err = s.continueDeposits(ctx, ts, q.Window.To); err != nil {
+			if ts, err = s.continueDeposits(ctx, s.primary.Name, ts, q.Window.To); err != nil {
 				return nil, err
 			}
 		}
@@ -152,9 +152,15 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		if err != nil {
 			return nil, fmt.Errorf("crosschain: %s: %w", name, err)
 		}
-		for _, t := range ts {
-			out = append(out, qualify(name, t))
+		for i, t := range ts {
+			ts[i] = qualify(name, t)
 		}
+		if q.Direction == tracer.Outgoing { // a deposit there may go on to a third chain
+			if ts, err = s.continueDeposits(ctx, name, ts, cq.Window.To); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, ts...)
 	}
 	if q.Direction == tracer.Outgoing {
 		s.mu.Lock()
@@ -177,10 +183,15 @@ func qualify(chain string, t tracer.Transfer) tracer.Transfer {
 	return t
 }
 
-// continueDeposits pairs the bridge deposits among ts (each once per trace)
-// and answers the paired ones sent to their swap's hub, the others as they
-// are; every deposit a pairer handles says what its search found.
-func (s *Source) continueDeposits(ctx context.Context, ts []tracer.Transfer, primaryEnd uint64) ([]tracer.Transfer, error) {
+// continueDeposits pairs the bridge deposits among ts, read on chain up to
+// its block end (each once per trace), and answers the paired ones sent to
+// their swap's hub, the others as they are; every deposit a pairer handles
+// says what its search found.
+func (s *Source) continueDeposits(ctx context.Context, chain string, ts []tracer.Transfer, end uint64) ([]tracer.Transfer, error) {
+	clock := s.primary.Clock
+	if c, ok := s.others[chain]; ok {
+		clock = c.Clock
+	}
 	type ask struct {
 		deps []Deposit
 		idx  []int
@@ -188,7 +199,7 @@ func (s *Source) continueDeposits(ctx context.Context, ts []tracer.Transfer, pri
 	asks := map[[2]string]*ask{}
 	for i, t := range ts {
 		key := [2]string{t.Annotations[tracer.AnnBridge], t.Annotations[tracer.AnnDestChain]}
-		if _, ok := s.pairers[key]; !ok {
+		if _, ok := s.pairers[key]; !ok || key[1] == chain {
 			continue
 		}
 		s.mu.Lock()
@@ -197,7 +208,7 @@ func (s *Source) continueDeposits(ctx context.Context, ts []tracer.Transfer, pri
 		if done {
 			continue
 		}
-		at, err := s.primary.Clock.BlockTime(ctx, t.BlockNumber)
+		at, err := clock.BlockTime(ctx, t.BlockNumber)
 		if err != nil {
 			return nil, err
 		}
@@ -206,16 +217,16 @@ func (s *Source) continueDeposits(ctx context.Context, ts []tracer.Transfer, pri
 			a = &ask{}
 			asks[key] = a
 		}
-		a.deps = append(a.deps, Deposit{Transfer: t, Time: at})
+		a.deps = append(a.deps, Deposit{Transfer: t, Time: at, Chain: chain})
 		a.idx = append(a.idx, i)
 	}
 	for _, key := range slices.SortedFunc(maps.Keys(asks), func(a, b [2]string) int { return strings.Compare(a[0]+" "+a[1], b[0]+" "+b[1]) }) {
 		p, a := s.pairers[key], asks[key]
-		end, err := s.chainEnd(ctx, p.Chain(), primaryEnd)
+		destEnd, err := s.chainEnd(ctx, chain, p.Chain(), end)
 		if err != nil {
 			return nil, err
 		}
-		prs, err := p.Pair(ctx, a.deps, end)
+		prs, err := p.Pair(ctx, a.deps, destEnd)
 		if err != nil {
 			return nil, fmt.Errorf("crosschain: pairing %s deposits on %s: %w", p.Bridge(), p.Chain(), err)
 		}
@@ -241,6 +252,7 @@ func (s *Source) continueDeposits(ctx context.Context, ts []tracer.Transfer, pri
 			continue
 		}
 		ann := maps.Clone(t.Annotations)
+		maps.Copy(ann, po.p.Annotations)
 		ann[tracer.AnnPairing] = po.p.Status
 		ann[tracer.AnnPairingDetail] = po.p.Detail
 		if len(po.p.Legs) > 0 {
@@ -264,16 +276,29 @@ func payouts(p Pairer, d Deposit, hub tracer.Address, pr Pairing) []tracer.Trans
 	}
 	var out []tracer.Transfer
 	for _, l := range pr.Legs {
+		asset, xk := tracer.NativeAsset, tracer.KindNative
+		if l.Asset != "" && l.Asset != tracer.NativeAsset {
+			asset, xk = l.Asset, tracer.KindERC20
+		}
+		ann := maps.Clone(pr.Annotations)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		maps.Copy(ann, map[string]string{
+			tracer.AnnConverts: d.Transfer.ID(), tracer.AnnConversion: kind, tracer.AnnBridge: p.Bridge(),
+			tracer.AnnInboundTx: d.Transfer.TxHash, tracer.AnnOutboundTx: l.TxID, tracer.AnnMemo: l.Memo,
+			tracer.AnnVault: l.Vault, tracer.AnnDelay: strconv.FormatInt(l.Delay, 10),
+			tracer.AnnPairing: pr.Status, tracer.AnnPairingDetail: pr.Detail,
+		})
+		logIndex := -1
+		if l.Event {
+			logIndex = l.Output
+		}
 		out = append(out, tracer.Transfer{
-			Chain: chain, TxHash: l.TxID, BlockNumber: l.Block, TxIndex: uint(l.Index), Seq: l.Output, LogIndex: -1,
-			Kind: tracer.KindNative, From: hub, To: tracer.Qualify(chain, tracer.Address(l.To)),
-			Asset: tracer.QualifyAsset(chain, tracer.NativeAsset), Amount: l.Amount, TxFrom: tracer.Qualify(chain, tracer.Address(l.Vault)),
-			Annotations: map[string]string{
-				tracer.AnnConverts: d.Transfer.ID(), tracer.AnnConversion: kind, tracer.AnnBridge: p.Bridge(),
-				tracer.AnnInboundTx: d.Transfer.TxHash, tracer.AnnOutboundTx: l.TxID, tracer.AnnMemo: l.Memo,
-				tracer.AnnVault: l.Vault, tracer.AnnDelay: strconv.FormatInt(l.Delay, 10),
-				tracer.AnnPairing: pr.Status, tracer.AnnPairingDetail: pr.Detail,
-			},
+			Chain: chain, TxHash: l.TxID, BlockNumber: l.Block, TxIndex: uint(l.Index), Seq: l.Output, LogIndex: logIndex,
+			Kind: xk, From: hub, To: tracer.Qualify(chain, tracer.Address(l.To)),
+			Asset: tracer.QualifyAsset(chain, asset), Amount: l.Amount, TxFrom: tracer.Qualify(chain, tracer.Address(l.Vault)),
+			Annotations: ann,
 		})
 	}
 	return out
@@ -310,7 +335,7 @@ func (s *Source) ChainWindow(ctx context.Context, chain string, w tracer.BlockRa
 	if err != nil {
 		return tracer.BlockRange{}, fmt.Errorf("crosschain: %s: %w", chain, err)
 	}
-	to, err := s.chainEnd(ctx, chain, w.To)
+	to, err := s.chainEnd(ctx, s.primary.Name, chain, w.To)
 	if err != nil {
 		return tracer.BlockRange{}, err
 	}
@@ -321,16 +346,20 @@ func (s *Source) ChainWindow(ctx context.Context, chain string, w tracer.BlockRa
 	return got, nil
 }
 
-// chainEnd is the last block of chain at the time of the primary's block
-// primaryTo plus the longest search bound of the bridges into chain.
-func (s *Source) chainEnd(ctx context.Context, chain string, primaryTo uint64) (uint64, error) {
+// chainEnd is the last block of chain at the time of block fromTo of the
+// chain from plus the longest search bound of the bridges into chain.
+func (s *Source) chainEnd(ctx context.Context, from, chain string, fromTo uint64) (uint64, error) {
+	clock := s.primary.Clock
+	if c, ok := s.others[from]; ok {
+		clock = c.Clock
+	}
 	var delay time.Duration
 	for k, p := range s.pairers {
 		if k[1] == chain {
 			delay = max(delay, p.MaxDelay())
 		}
 	}
-	t1, err := s.primary.Clock.BlockTime(ctx, primaryTo)
+	t1, err := clock.BlockTime(ctx, fromTo)
 	if err != nil {
 		return 0, err
 	}
