@@ -158,6 +158,9 @@ func (p *EVMBridge) Pair(ctx context.Context, deps []Deposit, end uint64) ([]Pai
 	if err != nil {
 		return nil, err
 	}
+	if to < end { // the next block read is past every deposit's bound
+		scanned = max(scanned, m.Horizon()+1)
+	}
 	byDeposit := map[string]bridges.Pair{}
 	for _, r := range m.Results(scanned) {
 		byDeposit[legID(r.Deposit)] = r
