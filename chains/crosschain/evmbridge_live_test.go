@@ -24,6 +24,7 @@ import (
 	"github.com/flowtrace/flowtrace/chains/evm/bridges"
 	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/chains/networks"
+	"github.com/flowtrace/flowtrace/chains/rpcfault"
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
@@ -217,6 +218,27 @@ func TestTraceAcrossThreeEVMChains(t *testing.T) {
 		}
 	}
 	checkThree(t, g, evmSources(t, urls, rts, g))
+	// The same behind nodes that refuse eth_getLogs ranges over one block,
+	// batches over three calls and answers over three entries: every query,
+	// the fills' too, is split and the trace is the same.
+	t.Run("limits", func(t *testing.T) {
+		lurls, lrts := map[string]string{}, map[string]http.RoundTripper{}
+		proxies := map[string]*rpcfault.Proxy{}
+		for _, name := range threeChains {
+			p, err := rpcfault.Start(rpcfault.Options{Upstream: nodes[name].n.URL(), Classes: rpcfault.Limits(), MaxRange: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Close)
+			proxies[name], lurls[name], lrts[name] = p, p.URL(), http.DefaultTransport
+		}
+		checkThree(t, g, evmSources(t, lurls, lrts, g))
+		for _, name := range threeChains {
+			if c := proxies[name].Counts(); c[rpcfault.RangeTooLarge] == 0 {
+				t.Errorf("%s: no range refused (%v)", name, c)
+			}
+		}
+	})
 	if !*recordEVM || t.Failed() {
 		return
 	}
