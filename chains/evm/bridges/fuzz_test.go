@@ -1,6 +1,7 @@
 package bridges
 
 import (
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -53,6 +54,21 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("layerzero event without its path: %+v", ev)
 			}
 		}
-		_ = Annotations(ev) // never panics on a decoded event
+		ann := Annotations(ev) // never panics on a decoded event
+		if ev.Side != Deposit || ev.Protocol == LayerZero {
+			return
+		}
+		// A deposit's annotations give back what pairs it.
+		back, err := DepositEvent(ann)
+		if err != nil {
+			t.Fatalf("deposit %+v: annotations %v not read back: %v", ev, ann, err)
+		}
+		if back.Protocol != ev.Protocol || back.GUID != ev.GUID || back.DestChainID != ev.DestChainID || back.DstEID != ev.DstEID ||
+			back.FillDeadline != ev.FillDeadline || back.Depositor != ev.Depositor || back.Recipient != ev.Recipient ||
+			!sameInt(back.DepositID, ev.DepositID) || !sameInt(back.InputAmount, ev.InputAmount) || !sameInt(back.OutputAmount, ev.OutputAmount) {
+			t.Fatalf("deposit %+v read back as %+v", ev, back)
+		}
 	})
 }
+
+func sameInt(a, b *big.Int) bool { return (a == nil) == (b == nil) && (a == nil || a.Cmp(b) == 0) }
