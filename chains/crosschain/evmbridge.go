@@ -82,6 +82,20 @@ func NewEVMBridge(protocol bridges.Protocol, chain string, dest FillReader, cloc
 	return &EVMBridge{protocol: protocol, chain: chain, dest: dest, clock: cached(clock), opts: opts}, nil
 }
 
+// EVMBridgesInto makes the pairers of every EVM bridge EVMBridge pairs
+// (Across, Stargate) into chain: the wiring of one destination chain.
+func EVMBridgesInto(chain string, dest FillReader, clock Clock, opts EVMBridgeOptions) ([]Pairer, error) {
+	var out []Pairer
+	for _, proto := range []bridges.Protocol{bridges.Across, bridges.Stargate} {
+		p, err := NewEVMBridge(proto, chain, dest, clock, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // Bridge implements Pairer.
 func (p *EVMBridge) Bridge() string { return string(p.protocol) }
 

@@ -297,7 +297,7 @@ func (b bridgeLabels) Lookup(chain string, a tracer.Address) (tracer.Label, bool
 }
 
 // evmSources dials the three chains and puts them together with the Across
-// pairer into Arbitrum and the Stargate pairer into Base.
+// and Stargate pairers into Arbitrum and Base.
 func evmSources(t *testing.T, urls map[string]string, rts map[string]http.RoundTripper, g threeEVM) *crosschain.Source {
 	t.Helper()
 	ctx := context.Background()
@@ -324,16 +324,16 @@ func evmSources(t *testing.T, urls map[string]string, rts map[string]http.RoundT
 		srcs[name] = es
 	}
 	lb := bridgeLabels(g.Bridges)
-	across, err := crosschain.NewEVMBridge(bridges.Across, "arbitrum", srcs["arbitrum"], chains["arbitrum"].Clock,
-		crosschain.EVMBridgeOptions{Labels: lb, WrappedNatives: reg.WrappedNatives("arbitrum")})
-	if err != nil {
-		t.Fatal(err)
+	var pairers []crosschain.Pairer
+	for _, dest := range []string{"arbitrum", "base"} {
+		ps, err := crosschain.EVMBridgesInto(dest, srcs[dest], chains[dest].Clock,
+			crosschain.EVMBridgeOptions{Labels: lb, WrappedNatives: reg.WrappedNatives(dest)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairers = append(pairers, ps...)
 	}
-	stargate, err := crosschain.NewEVMBridge(bridges.Stargate, "base", srcs["base"], chains["base"].Clock, crosschain.EVMBridgeOptions{Labels: lb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := crosschain.New(chains["ethereum"], []crosschain.Chain{chains["arbitrum"], chains["base"]}, across, stargate)
+	src, err := crosschain.New(chains["ethereum"], []crosschain.Chain{chains["arbitrum"], chains["base"]}, pairers...)
 	if err != nil {
 		t.Fatal(err)
 	}
