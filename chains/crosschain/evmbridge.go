@@ -264,7 +264,11 @@ func (p *EVMBridge) pairing(d Deposit, r bridges.Pair, from, to uint64, eoa map[
 	ann := bridges.PairAnnotations(r)
 	delete(ann, bridges.AnnPair) // tracer.AnnPairing says it
 	pr := Pairing{Status: StatusPaired, Annotations: ann}
-	detail := fmt.Sprintf("%s of %s on %s in %s (block %d), %ds after the deposit, confidence %.2f", f.Name, key, p.chain, f.TxHash, f.Block, r.Delay, r.Confidence)
+	when := fmt.Sprintf("%ds after the deposit", r.Delay)
+	if r.Delay < 0 { // the chains' clocks disagree, within bridges.ClockSkew
+		when = fmt.Sprintf("%ds before the deposit by the chains' block times", -r.Delay)
+	}
+	detail := fmt.Sprintf("%s of %s on %s in %s (block %d), %s, confidence %.2f", f.Name, key, p.chain, f.TxHash, f.Block, when, r.Confidence)
 	if len(r.Doubts) > 0 {
 		detail += " (" + strings.Join(r.Doubts, "; ") + ")"
 	}

@@ -1,10 +1,12 @@
 package crosschain_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
 	"flag"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -28,6 +30,7 @@ import (
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -278,7 +281,34 @@ func TestThreeEVMReplay(t *testing.T) {
 		}
 		urls[name], rts[name], rps[name] = "http://127.0.0.1:1/", rp, rp
 	}
-	checkThree(t, g, evmSources(t, urls, rts, g))
+	tr := checkThree(t, g, evmSources(t, urls, rts, g))
+	// The graph shows each bridge transfer as one paired bridge pattern with
+	// both legs as evidence, and every export takes the three-chain trace.
+	f, err := graph.Build(tr, graph.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Detect(graph.DetectOptions{})
+	legs := map[string]string{}
+	for _, p := range f.Patterns {
+		if p.Kind == graph.KindBridge && p.Detail[tracer.AnnPairing] == crosschain.StatusPaired && len(p.Evidence) == 2 {
+			legs[p.Evidence[0].TxHash] = p.Evidence[1].TxHash
+		}
+	}
+	if len(legs) != 2 || legs[g.Across] != g.Fill || legs[g.Stargate] != g.Receipt {
+		t.Errorf("paired bridge patterns (deposit -> fill) %v, want %s -> %s and %s -> %s", legs, g.Across, g.Fill, g.Stargate, g.Receipt)
+	}
+	for name, write := range map[string]func(io.Writer) error{
+		"json":   func(w io.Writer) error { return graph.WriteJSON(w, f, graph.Meta{}) },
+		"dot":    func(w io.Writer) error { return graph.WriteDOT(w, f, graph.DOTOptions{}) },
+		"csv":    func(w io.Writer) error { return graph.WriteCSV(w, f) },
+		"report": func(w io.Writer) error { return graph.WriteReport(w, f, graph.Meta{}) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil || !strings.Contains(b.String(), "across:ethereum-7") || !strings.Contains(b.String(), strings.TrimPrefix(g.Stolen[6], "base:")) {
+			t.Errorf("%s: %v, or the Across hub or the last Base wallet missing", name, err)
+		}
+	}
 	for _, name := range threeChains {
 		if unused := rps[name].Unused(); len(unused) > 0 {
 			t.Errorf("%s: %d recorded calls not made, first %s", name, len(unused), unused[0])
