@@ -113,7 +113,7 @@ func (c *chainNode) settle(txs ...common.Hash) uint64 {
 	return n
 }
 
-func (c *chainNode) head() uint64 {
+func (c *chainNode) headTime() uint64 {
 	h, err := c.ec.HeaderByNumber(context.Background(), nil)
 	if err != nil {
 		c.t.Fatal(err)
@@ -158,7 +158,7 @@ func playThree(t *testing.T, nodes map[string]*chainNode) threeEVM {
 	eth, arb, base := nodes["ethereum"], nodes["arbitrum"], nodes["base"]
 	wethEth := common.HexToAddress("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")
 	wethArb := common.HexToAddress("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1")
-	deadline := uint32(eth.head() + 3600)
+	deadline := uint32(eth.headTime() + 3600)
 	thiefAddr := addrOf(thief)
 
 	// Ethereum.
