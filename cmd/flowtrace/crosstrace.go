@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/flowtrace/flowtrace/chains/crosschain"
+	"github.com/flowtrace/flowtrace/graph"
+	"github.com/flowtrace/flowtrace/tracer"
+)
+
+// linkInput makes in walk over the traced EVM chain and the linked chains:
+// one crosschain Source, each chain's labels beside the registry's, each
+// chain's window checked against its limits, every recording saved.
+func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node, in walkInput, linked []*linkedChain) (walkInput, error) {
+	var opts []rpc.ClientOption
+	if n.via.transport != nil {
+		opts = append(opts, rpc.WithHTTPClient(&http.Client{Transport: n.via.transport}))
+	}
+	rc, err := rpc.DialOptions(ctx, n.via.urls[0], opts...)
+	if err != nil {
+		return in, usageErr("--rpc: %v", err)
+	}
+	// The clock's client closes with the first linked chain.
+	linked[0].close = chainClose(linked[0].close, rc.Close)
+	cross, err := linkSource(crosschain.Chain{Name: req.chain.Name, Source: in.src, Clock: crosschain.EVMClock{C: rc}}, kindEVM, linked)
+	if err != nil {
+		return in, withCode(exitError, err)
+	}
+	for _, l := range linked {
+		if l.maxBlocks == nil {
+			continue
+		}
+		w, err := cross.ChainWindow(ctx, l.chain.Name, in.window)
+		if err != nil {
+			return in, withCode(exitError, err)
+		}
+		if err := l.maxBlocks(w); err != nil {
+			return in, err
+		}
+	}
+	save := in.save
+	in.save = func() error {
+		if err := save(); err != nil {
+			return err
+		}
+		for _, l := range linked {
+			if err := l.save(); err != nil {
+				return fmt.Errorf("%s: %w", l.name, err)
+			}
+		}
+		return nil
+	}
+	in.linkedPrimary = in.src
+	in.src, in.labels, in.linked, in.cross = cross, cross.Labels(in.labels), linked, cross
+	return in, nil
+}
+
+func chainClose(fs ...func()) func() {
+	return func() {
+		for _, f := range fs {
+			f()
+		}
+	}
+}
+
+// chainRequests names each chain's requests so far ("" for one chain):
+// primary is the traced chain's Source.
+func chainRequests(name string, primary tracer.Source, linked []*linkedChain) string {
+	if len(linked) == 0 {
+		return ""
+	}
+	var parts []string
+	add := func(name string, src tracer.Source) {
+		if m, ok := src.(tracer.Metered); ok {
+			u := m.Usage()
+			parts = append(parts, fmt.Sprintf("%s %d in %d round trips", name, u.Requests, u.RoundTrips))
+		}
+	}
+	add(name, primary)
+	for _, l := range linked {
+		add(l.name, l.chain.Source)
+	}
+	return "; requests by chain: " + strings.Join(parts, ", ")
+}
+
+// linkedMeta adds to meta what a trace over several chains reports: each
+// linked chain's window and node, and the bridge summary.
+func linkedMeta(ctx context.Context, meta *graph.Meta, in walkInput, tr *tracer.Trace) error {
+	if in.cross == nil {
+		return nil
+	}
+	meta.Windows = map[string]tracer.BlockRange{}
+	var nodes []string
+	for _, l := range in.linked {
+		w, err := in.cross.ChainWindow(ctx, l.chain.Name, in.window)
+		if err != nil {
+			return err
+		}
+		meta.Windows[l.chain.Name] = w
+		nodes = append(nodes, l.name+": "+l.node)
+	}
+	meta.Node = strings.Join(nodes, "; ")
+	for _, b := range crosschain.Summarize(tr) {
+		meta.Bridged = append(meta.Bridged, graph.Bridged{Bridge: b.Bridge, From: b.From, To: b.To, Asset: b.Asset, Status: b.Status,
+			Deposits: b.Deposits, Stolen: b.Stolen, PaidAsset: b.PaidAsset, Arrived: b.Arrived})
+	}
+	return nil
+}
