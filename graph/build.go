@@ -45,8 +45,8 @@ type Edge struct {
 	From, To *Node
 	// Chain is the chain of the transfers (a bridge's payout is on the
 	// destination chain, from the swap's hub).
-	Chain    string
-	Asset    tracer.Asset
+	Chain string
+	Asset tracer.Asset
 	// Amount is the sum of the transfers' amounts, Tainted the sum of their
 	// tainted parts (the stolen value carried).
 	Amount, Tainted *big.Int

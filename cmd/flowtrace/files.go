@@ -17,7 +17,9 @@ type chainFiles struct {
 	err     error // an unknown chain, or a chain given twice: reported by resolveFiles
 }
 
-func newChainFiles(plain *string) *chainFiles { return &chainFiles{plain: plain, byChain: map[string]string{}} }
+func newChainFiles(plain *string) *chainFiles {
+	return &chainFiles{plain: plain, byChain: map[string]string{}}
+}
 
 func (c *chainFiles) String() string { return *c.plain }
 
