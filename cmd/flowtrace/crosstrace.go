@@ -43,6 +43,15 @@ func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node
 			return in, err
 		}
 	}
+	for _, l := range linked {
+		if l.feeSink == "" {
+			continue
+		}
+		if in.feeSink != "" {
+			return in, usageErr("--rpc %s=URL: a trace follows the fees of one chain that pays them as transfers; link one Bitcoin chain", l.name)
+		}
+		in.feeSink = l.feeSink
+	}
 	save := in.save
 	in.save = func() error {
 		if err := save(); err != nil {

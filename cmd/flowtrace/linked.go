@@ -48,6 +48,9 @@ type linkedChain struct {
 	// *evm.Source), for the pairers that read it.
 	own  tracer.Source
 	node string // how the node is asked and why, one line
+	// feeSink is where the chain pays its fees as transfers, qualified
+	// with the chain ("" for none).
+	feeSink tracer.Address
 	// maxBlocks refuses a window of the chain its Source would read block
 	// by block beyond --max-blocks (nil: no such limit).
 	maxBlocks func(w tracer.BlockRange) error

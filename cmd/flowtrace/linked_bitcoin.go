@@ -54,7 +54,7 @@ func openBitcoinLinked(ctx context.Context, o *traceOptions, name string, io cha
 	src := bitcoin.NewSource(c, p, bitcoin.SourceOptions{Chain: bridgedBitcoin})
 	method, why := src.Method()
 	l := &linkedChain{
-		name: net.name, kind: kindBitcoin, own: src, save: io.save, close: func() {},
+		name: net.name, kind: kindBitcoin, own: src, save: io.save, close: func() {}, feeSink: tracer.Qualify(bridgedBitcoin, bitcoin.FeeAddress),
 		chain: crosschain.Chain{Name: bridgedBitcoin, Source: probed{src, probeRequests}, Clock: crosschain.BitcoinClock{C: c},
 			Coin: tracer.Token{Symbol: bitcoinSymbol, Name: "Bitcoin", Decimals: bitcoinDecimals}, Labels: src.Labels()},
 		node: fmt.Sprintf("Bitcoin %s; spends found by %s: %s; no hop cache on Bitcoin yet: every block comes from the node", p.Chain, method, why),

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowtrace/flowtrace/fixtures/btcnode"
+	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/fixtures/scenario"
+	"github.com/flowtrace/flowtrace/fixtures/twochain"
+)
+
+// twoChain is the THORChain ETH -> BTC case traced by the CLI over the dev
+// node and btcd: rpc.replay is the dev chain's recording,
+// rpc.bitcoin-regtest.replay btcd's (TestFixtures replays both).
+var twoChain = filepath.Join(fixturesDir, "two-chain")
+
+// playTwoChain plays the story on a fresh dev node and btcd and writes its
+// case into dir.
+func playTwoChain(t *testing.T, dir string) (ethURL, btcURL string, g *twochain.Case) {
+	t.Helper()
+	btc := btcnode.ForTest(t)
+	eth, err := devnode.Start(devnode.Options{Alloc: scenario.DevAlloc()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eth.Close() })
+	g, err = twochain.Play(context.Background(), scenario.NewDevChain(eth), "dev", btc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := twochain.WriteCase(dir, g); err != nil {
+		t.Fatal(err)
+	}
+	return eth.URL(), btc.URL, g
+}
+
+// recordTwoChain re-records fixtures/two-chain's CLI case: both nodes'
+// answers, the case and the wanted outputs.
+func recordTwoChain(t *testing.T, dir string) {
+	ethURL, btcURL, _ := playTwoChain(t, dir)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", ethURL, "--rpc", "bitcoin-regtest=" + btcURL,
+		"--record", filepath.Join(dir, "rpc.replay"), "--record", "bitcoin-regtest=" + filepath.Join(dir, "rpc.bitcoin-regtest.replay"), "--out", out}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("recording: exit %d:\n%s", code, stderr)
+	}
+	for from, to := range map[string]string{"graph.json": "want.json", "graph.dot": "want.dot"} {
+		if err := writeFileAtomic(filepath.Join(dir, to), readOutput(t, out, from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("recorded %s", dir)
+}
+
+// TestTwoChainFixture replays the two-chain case through the CLI (the
+// goldens are compared by TestFixtures) and checks it against the story.
+func TestTwoChainFixture(t *testing.T) {
+	g, err := twochain.ReadCase(twoChain)
+	if err != nil {
+		t.Fatalf("no recorded two-chain case: run make fixtures (%v)", err)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append(append([]string{"trace", "--out", out}, replayArgs(t, twoChain)...), caseArgs(t, twoChain)...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	checkTwoChain(t, g, out)
+	// The progress and final lines name each chain's requests.
+	if !strings.Contains(stderr, "requests by chain: dev ") || !strings.Contains(stderr, ", bitcoin-regtest ") {
+		t.Errorf("stderr does not name each chain's requests:\n%s", stderr)
+	}
+}
+
+// TestLiveTwoChainEqualsReplay plays the story again on a fresh dev node and
+// btcd, traces it live and wants the recorded trace: the same flow, amounts
+// and accounting (keys, addresses and hashes are new on every run).
+func TestLiveTwoChainEqualsReplay(t *testing.T) {
+	dir := t.TempDir()
+	ethURL, btcURL, g := playTwoChain(t, dir)
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--rpc", ethURL, "--rpc", "bitcoin-regtest=" + btcURL, "--out", out}, caseArgs(t, dir)...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	checkTwoChain(t, g, out)
+	if d := cmp.Diff(shapeOf(t, readOutput(t, twoChain, "want.json")), shapeOf(t, readOutput(t, out, "graph.json"))); d != "" {
+		t.Errorf("the live trace differs from the recorded one (-replay +live):\n%s", d)
+	}
+}
+
+// replayArgs are the --replay flags of a case folder: rpc.replay for the
+// traced chain, rpc.<chain>.replay for each other chain.
+func replayArgs(t *testing.T, dir string) []string {
+	t.Helper()
+	args := []string{"--replay", filepath.Join(dir, "rpc.replay")}
+	others, _ := filepath.Glob(filepath.Join(dir, "rpc.*.replay"))
+	for _, f := range others {
+		chain := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "rpc."), ".replay")
+		args = append(args, "--replay", chain+"="+f)
+	}
+	return args
+}
+
+// twoChainDoc is the part of graph.json the two-chain checks read.
+type twoChainDoc struct {
+	Nodes []struct {
+		Chain, Address, Category string
+		Received                 map[string]string
+	}
+	Edges []struct {
+		From, To, Chain, Asset, Amount, Tainted string
+	}
+	Patterns []struct {
+		Kind      string
+		Addresses []string
+		Evidence  []struct {
+			TxHash string `json:"tx_hash"`
+		}
+		Detail map[string]string
+	}
+	Summary struct {
+		Assets []struct {
+			Chain, Asset, Stolen string
+			Buckets              map[string]string
+			BridgedIn            string `json:"bridged_in"`
+		}
+	}
+}
+
+func readTwoChainDoc(t *testing.T, data []byte) twoChainDoc {
+	t.Helper()
+	var d twoChainDoc
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// checkTwoChain asserts what the story makes true of the outputs in out.
+func checkTwoChain(t *testing.T, g *twochain.Case, out string) {
+	t.Helper()
+	d := readTwoChainDoc(t, readOutput(t, out, "graph.json"))
+	// Every Bitcoin wallet that received stolen value, on chain bitcoin
+	// with its plain address; none of the noise on either chain.
+	var wallets []string
+	for _, n := range d.Nodes {
+		if n.Chain == "bitcoin" && n.Category != "cross_chain" && !strings.HasPrefix(n.Address, "tx:") && n.Address != "fee:miners" {
+			wallets = append(wallets, n.Address)
+		}
+		if strings.Contains(n.Address, ":bcrt1") {
+			t.Errorf("node %s on %s: want the plain address", n.Address, n.Chain)
+		}
+		if slices.Contains(g.NoiseBTC, n.Address) || slices.Contains(g.NoiseETH, n.Address) {
+			t.Errorf("noise %s (%s) is in the trace", n.Address, n.Chain)
+		}
+	}
+	slices.Sort(wallets)
+	if want := slices.Sorted(slices.Values(g.StolenBTC)); !slices.Equal(wallets, want) {
+		t.Errorf("bitcoin wallets: %v, want %v", wallets, want)
+	}
+	// Bitcoin edges carry their chain and the native asset.
+	btcEdges := 0
+	for _, e := range d.Edges {
+		if e.Chain == "bitcoin" {
+			btcEdges++
+			if e.Asset != "native" {
+				t.Errorf("bitcoin edge %s -> %s: asset %q, want native", e.From, e.To, e.Asset)
+			}
+		}
+	}
+	if btcEdges == 0 {
+		t.Error("no edge on bitcoin")
+	}
+	// The deposit is paired with its outbound, both hashes in the evidence.
+	paired := 0
+	for _, p := range d.Patterns {
+		if p.Kind != "bridge" || p.Detail["pairing"] != "paired" {
+			continue
+		}
+		paired++
+		if len(p.Evidence) != 2 || p.Evidence[0].TxHash != g.Deposit || p.Evidence[1].TxHash != g.Outbound {
+			t.Errorf("paired bridge evidence %+v: want the deposit %s and the outbound %s", p.Evidence, g.Deposit, g.Outbound)
+		}
+	}
+	if paired != 1 {
+		t.Errorf("%d paired bridge patterns, want 1", paired)
+	}
+	// Accounting adds to 100% per asset across both chains.
+	for _, a := range d.Summary.Assets {
+		sum, base := new(big.Int), new(big.Int)
+		for _, v := range a.Buckets {
+			x, _ := new(big.Int).SetString(v, 10)
+			sum.Add(sum, x)
+		}
+		base.SetString(a.Stolen, 10)
+		if a.BridgedIn != "" {
+			in, _ := new(big.Int).SetString(a.BridgedIn, 10)
+			base.Add(base, in)
+		}
+		if sum.Cmp(base) != 0 || base.Sign() == 0 {
+			t.Errorf("%s %s: buckets add to %s, want %s (stolen and bridged in)", a.Chain, a.Asset, sum, base)
+		}
+		switch {
+		case a.Chain == "" && a.Asset == "native":
+			if a.Stolen != g.Stolen || a.Buckets["bridged_arrived"] != g.Bridged || a.Buckets["bridge"] != g.Pending {
+				t.Errorf("ETH: stolen %s, buckets %v; want %s stolen, %s bridged and arrived, %s in flight", a.Stolen, a.Buckets, g.Stolen, g.Bridged, g.Pending)
+			}
+		case a.Chain == "bitcoin" && a.Asset == "native":
+			if a.BridgedIn != fmt.Sprint(g.Arrived) {
+				t.Errorf("BTC: bridged in %s, want %d", a.BridgedIn, g.Arrived)
+			}
+		default:
+			t.Errorf("unexpected asset %s %s", a.Chain, a.Asset)
+		}
+	}
+	// The report states the accounting per chain and each deposit's pairing.
+	report := string(readOutput(t, out, "report.md"))
+	for _, want := range []string{"## Across chains", "| thorchain | dev | native | 1 | paired: arrived |", "in flight (not paired yet)",
+		"| " + g.Deposit + " | dev |", g.Outbound, "| " + g.Unpaired + " | dev |"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}
+
+// shapeOf is a trace's graph.json without what changes from run to run
+// (keys, addresses, hashes, blocks): each node's chain, category and
+// amounts, each edge's chain, asset and amounts, the patterns' kinds and
+// the accounting, sorted.
+func shapeOf(t *testing.T, data []byte) map[string][]string {
+	d := readTwoChainDoc(t, data)
+	s := map[string][]string{}
+	for _, n := range d.Nodes {
+		s["nodes"] = append(s["nodes"], fmt.Sprint(n.Chain, " ", n.Category, " ", n.Received))
+	}
+	for _, e := range d.Edges {
+		s["edges"] = append(s["edges"], fmt.Sprint(e.Chain, " ", e.Asset, " ", e.Amount, " ", e.Tainted))
+	}
+	for _, p := range d.Patterns {
+		s["patterns"] = append(s["patterns"], fmt.Sprint(p.Kind, " ", len(p.Addresses), " ", len(p.Evidence), " ", p.Detail["pairing"]))
+	}
+	for _, a := range d.Summary.Assets {
+		s["summary"] = append(s["summary"], fmt.Sprint(a.Chain, " ", a.Asset, " ", a.Stolen, " ", a.Buckets, " ", a.BridgedIn))
+	}
+	for _, v := range s {
+		slices.Sort(v)
+	}
+	return s
+}
