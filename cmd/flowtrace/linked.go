@@ -112,19 +112,28 @@ func (o *traceOptions) linkedURLs(traced string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(others) > 0 && len(urls) == 0 && o.replay == "" {
-		names := slices.Sorted(maps.Keys(others))
-		return nil, usageErr("--rpc names nodes of %s but none of the traced chain %s: give --rpc URL (or %s=URL) for %s, or --chain one of %s",
-			strings.Join(names, " and "), traced, traced, traced, strings.Join(names, ", "))
-	}
 	from := chainKind(traced)
 	named := false
-	for name := range others {
+	for _, name := range slices.Sorted(maps.Keys(others)) {
 		named = named || chainKind(name) == kindBitcoin
 		if len(chainPairers[pairerKey{from, chainKind(name)}]) == 0 {
 			return nil, usageErr("--rpc %s=URL: no bridge is followed from %s to %s yet (followed: %s); drop it and trace each chain on its own",
 				name, traced, name, knownDirections())
 		}
+	}
+	if len(others) > 0 && len(urls) == 0 && o.replay == "" {
+		names := slices.Sorted(maps.Keys(others))
+		return nil, usageErr("--rpc names nodes of %s but none of the traced chain %s: give --rpc URL (or %s=URL) for %s, or --chain one of %s",
+			strings.Join(names, " and "), traced, traced, traced, strings.Join(names, ", "))
+	}
+	var btc []string
+	for _, name := range slices.Sorted(maps.Keys(others)) {
+		if chainKind(name) == kindBitcoin {
+			btc = append(btc, name)
+		}
+	}
+	if len(btc) > 1 {
+		return nil, usageErr("--rpc names nodes of %s: a trace goes on on one Bitcoin network; keep the one the bridges paid out on", strings.Join(btc, " and "))
 	}
 	if env := envURL(bitcoinRPCEnv); !named && len(env) > 0 && o.replay == "" && from != kindBitcoin &&
 		len(chainPairers[pairerKey{from, kindBitcoin}]) > 0 {

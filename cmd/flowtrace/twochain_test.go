@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -255,4 +256,53 @@ func shapeOf(t *testing.T, data []byte) map[string][]string {
 		slices.Sort(v)
 	}
 	return s
+}
+
+// TestCrossChainBadInput: nodes of other chains that cannot make a trace
+// over several chains are exit 2, one line, nothing written.
+func TestCrossChainBadInput(t *testing.T) {
+	t.Setenv(evmRPCEnv, "")
+	t.Setenv(bitcoinRPCEnv, "")
+	g, err := twochain.ReadCase(twoChain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ethReplay, btcReplay := filepath.Join(twoChain, "rpc.replay"), filepath.Join(twoChain, "rpc.bitcoin-regtest.replay")
+	window := []string{"--chain", "dev", "--seed", g.Thief, "--from-block", fmt.Sprint(g.From), "--to-block", fmt.Sprint(g.To)}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown chain", []string{"--rpc", "http://127.0.0.1:1/", "--rpc", "dogecoin=http://u:secretpw@127.0.0.1:1/"},
+			`--rpc dogecoin=URL: unknown chain "dogecoin"`},
+		{"neither chain is the traced one", []string{"--rpc", "bitcoin-regtest=http://u:secretpw@127.0.0.1:1/", "--rpc", "bitcoin=http://u:secretpw@127.0.0.1:2/"},
+			"--rpc names nodes of bitcoin and bitcoin-regtest but none of the traced chain dev"},
+		{"a chain no bridge reaches", []string{"--rpc", "http://127.0.0.1:1/", "--rpc", "arbitrum=http://u:secretpw@127.0.0.1:2/"},
+			"--rpc arbitrum=URL: no bridge is followed from dev to arbitrum yet"},
+		{"a node of another network than its key", []string{"--replay", ethReplay, "--replay", "bitcoin=" + btcReplay},
+			"the node given for bitcoin serves bitcoin-regtest (getblockchaininfo chain \"regtest\"): give it as --rpc bitcoin-regtest=URL"},
+		{"unknown chain in --replay", []string{"--replay", ethReplay, "--replay", "doge=" + btcReplay}, `--replay doge=FILE: unknown chain "doge"`},
+		{"a file for another chain only", []string{"--rpc", "http://127.0.0.1:1/", "--replay", "bitcoin-regtest=" + btcReplay},
+			"--replay bitcoin-regtest=FILE: no file for the traced chain dev"},
+		{"record and replay", []string{"--replay", ethReplay, "--record", "bitcoin-regtest=x.replay"},
+			"--record bitcoin-regtest=FILE: no file for the traced chain dev"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCLI(t, append(append([]string{"trace", "-q", "--out", out}, window...), tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 with %q", code, stderr, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
+				t.Errorf("%d lines on stderr, want one:\n%s", lines, stderr)
+			}
+			if strings.Contains(stderr+stdout, "secretpw") {
+				t.Errorf("a node's password is printed: %s", stderr)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("the output folder was written (%v)", err)
+			}
+		})
+	}
 }
