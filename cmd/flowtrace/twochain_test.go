@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"math/big"
+		"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,125 +109,11 @@ func replayArgs(t *testing.T, dir string) []string {
 	return args
 }
 
-// twoChainDoc is the part of graph.json the two-chain checks read.
-type twoChainDoc struct {
-	Nodes []struct {
-		Chain, Address, Category string
-		Received                 map[string]string
-	}
-	Edges []struct {
-		From, To, Chain, Asset, Amount, Tainted string
-	}
-	Patterns []struct {
-		Kind      string
-		Addresses []string
-		Evidence  []struct {
-			TxHash string `json:"tx_hash"`
-		}
-		Detail map[string]string
-	}
-	Summary struct {
-		Assets []struct {
-			Chain, Asset, Stolen string
-			Buckets              map[string]string
-			BridgedIn            string `json:"bridged_in"`
-		}
-	}
-}
-
-func readTwoChainDoc(t *testing.T, data []byte) twoChainDoc {
-	t.Helper()
-	var d twoChainDoc
-	if err := json.Unmarshal(data, &d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // checkTwoChain asserts what the story makes true of the outputs in out.
 func checkTwoChain(t *testing.T, g *twochain.Case, out string) {
 	t.Helper()
-	d := readTwoChainDoc(t, readOutput(t, out, "graph.json"))
-	// Every Bitcoin wallet that received stolen value, on chain bitcoin
-	// with its plain address; none of the noise on either chain.
-	var wallets []string
-	for _, n := range d.Nodes {
-		if n.Chain == "bitcoin" && n.Category != "cross_chain" && !strings.HasPrefix(n.Address, "tx:") && n.Address != "fee:miners" {
-			wallets = append(wallets, n.Address)
-		}
-		if strings.Contains(n.Address, ":bcrt1") {
-			t.Errorf("node %s on %s: want the plain address", n.Address, n.Chain)
-		}
-		if slices.Contains(g.NoiseBTC, n.Address) || slices.Contains(g.NoiseETH, n.Address) {
-			t.Errorf("noise %s (%s) is in the trace", n.Address, n.Chain)
-		}
-	}
-	slices.Sort(wallets)
-	if want := slices.Sorted(slices.Values(g.StolenBTC)); !slices.Equal(wallets, want) {
-		t.Errorf("bitcoin wallets: %v, want %v", wallets, want)
-	}
-	// Bitcoin edges carry their chain and the native asset.
-	btcEdges := 0
-	for _, e := range d.Edges {
-		if e.Chain == "bitcoin" {
-			btcEdges++
-			if e.Asset != "native" {
-				t.Errorf("bitcoin edge %s -> %s: asset %q, want native", e.From, e.To, e.Asset)
-			}
-		}
-	}
-	if btcEdges == 0 {
-		t.Error("no edge on bitcoin")
-	}
-	// The deposit is paired with its outbound, both hashes in the evidence.
-	paired := 0
-	for _, p := range d.Patterns {
-		if p.Kind != "bridge" || p.Detail["pairing"] != "paired" {
-			continue
-		}
-		paired++
-		if len(p.Evidence) != 2 || p.Evidence[0].TxHash != g.Deposit || p.Evidence[1].TxHash != g.Outbound {
-			t.Errorf("paired bridge evidence %+v: want the deposit %s and the outbound %s", p.Evidence, g.Deposit, g.Outbound)
-		}
-	}
-	if paired != 1 {
-		t.Errorf("%d paired bridge patterns, want 1", paired)
-	}
-	// Accounting adds to 100% per asset across both chains.
-	for _, a := range d.Summary.Assets {
-		sum, base := new(big.Int), new(big.Int)
-		for _, v := range a.Buckets {
-			x, _ := new(big.Int).SetString(v, 10)
-			sum.Add(sum, x)
-		}
-		base.SetString(a.Stolen, 10)
-		if a.BridgedIn != "" {
-			in, _ := new(big.Int).SetString(a.BridgedIn, 10)
-			base.Add(base, in)
-		}
-		if sum.Cmp(base) != 0 || base.Sign() == 0 {
-			t.Errorf("%s %s: buckets add to %s, want %s (stolen and bridged in)", a.Chain, a.Asset, sum, base)
-		}
-		switch {
-		case a.Chain == "" && a.Asset == "native":
-			if a.Stolen != g.Stolen || a.Buckets["bridged_arrived"] != g.Bridged || a.Buckets["bridge"] != g.Pending {
-				t.Errorf("ETH: stolen %s, buckets %v; want %s stolen, %s bridged and arrived, %s in flight", a.Stolen, a.Buckets, g.Stolen, g.Bridged, g.Pending)
-			}
-		case a.Chain == "bitcoin" && a.Asset == "native":
-			if a.BridgedIn != fmt.Sprint(g.Arrived) {
-				t.Errorf("BTC: bridged in %s, want %d", a.BridgedIn, g.Arrived)
-			}
-		default:
-			t.Errorf("unexpected asset %s %s", a.Chain, a.Asset)
-		}
-	}
-	// The report states the accounting per chain and each deposit's pairing.
-	report := string(readOutput(t, out, "report.md"))
-	for _, want := range []string{"## Across chains", "| thorchain | dev | native | 1 | paired: arrived |", "in flight (not paired yet)",
-		"| " + g.Deposit + " | dev |", g.Outbound, "| " + g.Unpaired + " | dev |"} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report.md lacks %q", want)
-		}
+	for _, p := range g.Check(readOutput(t, out, "graph.json"), readOutput(t, out, "report.md")) {
+		t.Error(p)
 	}
 }
 
@@ -238,7 +122,10 @@ func checkTwoChain(t *testing.T, g *twochain.Case, out string) {
 // amounts, each edge's chain, asset and amounts, the patterns' kinds and
 // the accounting, sorted.
 func shapeOf(t *testing.T, data []byte) map[string][]string {
-	d := readTwoChainDoc(t, data)
+	d, err := twochain.ReadDoc(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := map[string][]string{}
 	for _, n := range d.Nodes {
 		s["nodes"] = append(s["nodes"], fmt.Sprint(n.Chain, " ", n.Category, " ", n.Received))
