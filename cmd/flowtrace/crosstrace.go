@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/rpc"
 
@@ -27,7 +28,9 @@ func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node
 	}
 	// The clock's client closes with the first linked chain.
 	linked[0].close = chainClose(linked[0].close, rc.Close)
-	cross, err := linkSource(crosschain.Chain{Name: req.chain.Name, Source: in.src, Clock: crosschain.EVMClock{C: rc}}, kindEVM, linked)
+	clock := &countedClock{Clock: crosschain.EVMClock{C: rc}}
+	in.src = clocked{in.src, clock}
+	cross, err := linkSource(crosschain.Chain{Name: req.chain.Name, Source: in.src, Clock: clock}, kindEVM, linked)
 	if err != nil {
 		return in, withCode(exitError, err)
 	}
@@ -119,4 +122,53 @@ func linkedMeta(ctx context.Context, meta *graph.Meta, in walkInput, tr *tracer.
 			Deposits: b.Deposits, Stolen: b.Stolen, PaidAsset: b.PaidAsset, Arrived: b.Arrived})
 	}
 	return nil
+}
+
+// countedClock counts the block-time requests of the traced EVM chain (by
+// which the other chains' windows are mapped): one request each.
+type countedClock struct {
+	crosschain.Clock
+	times, heads atomic.Int64
+}
+
+func (c *countedClock) BlockTime(ctx context.Context, n uint64) (int64, error) {
+	c.times.Add(1)
+	return c.Clock.BlockTime(ctx, n)
+}
+
+func (c *countedClock) Head(ctx context.Context) (uint64, error) {
+	c.heads.Add(1)
+	return c.Clock.Head(ctx)
+}
+
+// clocked is the traced chain's Source with its clock's requests in its
+// usage and methods, so that the stats count every request made.
+type clocked struct {
+	tracer.Source
+	clock *countedClock
+}
+
+func (c clocked) Usage() tracer.Usage {
+	var u tracer.Usage
+	if m, ok := c.Source.(tracer.Metered); ok {
+		u = m.Usage()
+	}
+	n := c.clock.times.Load() + c.clock.heads.Load()
+	u.Requests += n
+	u.RoundTrips += n
+	return u
+}
+
+func (c clocked) Methods() []string {
+	var out []string
+	if d, ok := c.Source.(tracer.Described); ok {
+		out = d.Methods()
+	}
+	if c.clock.times.Load() > 0 {
+		out = append(out, "eth_getBlockByNumber")
+	}
+	if c.clock.heads.Load() > 0 {
+		out = append(out, "eth_blockNumber")
+	}
+	return out
 }
