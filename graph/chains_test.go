@@ -63,7 +63,9 @@ func TestNodesOfAnotherChain(t *testing.T) {
 			Kind   string
 			Detail map[string]string
 		}
-		Summary struct{ Assets []struct{ Chain, Asset, Symbol string } }
+		Summary struct {
+			Assets []struct{ Chain, Asset, Symbol string }
+		}
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
