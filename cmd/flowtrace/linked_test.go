@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +94,34 @@ func TestChainFiles(t *testing.T) {
 		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
 			t.Errorf("%s: error %v, want %q", args, err, want)
 		}
+	}
+}
+
+// TestOpenEVMLinked: the opener a bridge between EVM chains will use checks
+// the node against the chain it is given for.
+func TestOpenEVMLinked(t *testing.T) {
+	o := parseTrace(t)
+	o.noBundled = true
+	replay := filepath.Join(devTheft, "rpc.replay")
+	via, err := chainTransport(nil, "", replay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := openEVMLinked(context.Background(), o, "dev", via)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	if l.chain.Name != "dev" || l.kind != kindEVM || l.chain.Coin.Symbol != "ETH" || !strings.Contains(l.node, "chain id 1337") {
+		t.Errorf("opened %s (%s), coin %+v, node %q; want dev, evm, ETH, chain id 1337", l.chain.Name, l.kind, l.chain.Coin, l.node)
+	}
+	via, err = chainTransport(nil, "", replay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = openEVMLinked(context.Background(), o, "ethereum", via)
+	var ce *codedError
+	if !errors.As(err, &ce) || ce.code != exitUsage || !strings.Contains(err.Error(), "not ethereum") {
+		t.Errorf("a dev node given as ethereum: %v; want exit 2 naming the mismatch", err)
 	}
 }
