@@ -68,7 +68,7 @@ type chainIO struct {
 
 // chainOpener opens the node of chain name (a flowtrace name of the
 // opener's kind) for a trace linked to the traced one.
-type chainOpener func(ctx context.Context, o *traceOptions, name string, io chainIO) (*linkedChain, error)
+type chainOpener func(ctx context.Context, o *traceOptions, name string, via chainIO) (*linkedChain, error)
 
 // chainOpeners by kind of chain.
 var chainOpeners = map[string]chainOpener{}
@@ -168,12 +168,12 @@ func (o *traceOptions) openLinked(ctx context.Context, traced string, logf func(
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(urls)) {
-		io, err := chainTransport(urls[name], records[name], replays[name])
+		via, err := chainTransport(urls[name], records[name], replays[name])
 		if err != nil {
 			closeAll()
 			return nil, err
 		}
-		l, err := chainOpeners[chainKind(name)](ctx, o, name, io)
+		l, err := chainOpeners[chainKind(name)](ctx, o, name, via)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -199,19 +199,19 @@ func (o *traceOptions) resolveFiles() error {
 // chainTransport reaches one chain's node: live, recorded into record, or
 // answered from replay.
 func chainTransport(urls []string, record, replay string) (chainIO, error) {
-	io := chainIO{urls: urls, save: func() error { return nil }}
+	via := chainIO{urls: urls, save: func() error { return nil }}
 	switch {
 	case replay != "":
 		rp, err := rpcreplay.LoadReplayer(replay)
 		if err != nil {
-			return io, usageErr("--replay: %v", err)
+			return via, usageErr("--replay: %v", err)
 		}
-		io.transport, io.urls = rp, []string{"http://replay.invalid/"}
+		via.transport, via.urls = rp, []string{"http://replay.invalid/"}
 	case record != "":
 		rec := rpcreplay.NewRecorder(http.DefaultTransport)
-		io.transport, io.save = rec, func() error { return rec.Save(record) }
+		via.transport, via.save = rec, func() error { return rec.Save(record) }
 	}
-	return io, nil
+	return via, nil
 }
 
 // linkSource joins the traced chain's Source and the linked chains through

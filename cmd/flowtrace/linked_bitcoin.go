@@ -22,13 +22,13 @@ const bridgedBitcoin = "bitcoin"
 
 // openBitcoinLinked opens a Bitcoin node beside the traced chain: the probe
 // must find the network name says, and a node that can serve the walk.
-func openBitcoinLinked(ctx context.Context, o *traceOptions, name string, io chainIO) (*linkedChain, error) {
+func openBitcoinLinked(ctx context.Context, o *traceOptions, name string, via chainIO) (*linkedChain, error) {
 	net, _ := lookupBitcoin(name)
-	if len(io.urls) > 1 {
+	if len(via.urls) > 1 {
 		return nil, usageErr("--rpc %s=URL: a Bitcoin chain takes one node for now: give one URL", name)
 	}
-	c, err := bitcoin.Dial(io.urls[0], bitcoin.Options{
-		Transport: io.transport, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent, BatchSize: o.batchSize, Timeout: o.timeout,
+	c, err := bitcoin.Dial(via.urls[0], bitcoin.Options{
+		Transport: via.transport, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent, BatchSize: o.batchSize, Timeout: o.timeout,
 	})
 	if err != nil {
 		return nil, usageErr("--rpc %s=URL: %v", name, err)
@@ -54,7 +54,7 @@ func openBitcoinLinked(ctx context.Context, o *traceOptions, name string, io cha
 	src := bitcoin.NewSource(c, p, bitcoin.SourceOptions{Chain: bridgedBitcoin})
 	method, why := src.Method()
 	l := &linkedChain{
-		name: net.name, kind: kindBitcoin, own: src, save: io.save, close: func() {}, feeSink: tracer.Qualify(bridgedBitcoin, bitcoin.FeeAddress),
+		name: net.name, kind: kindBitcoin, own: src, save: via.save, close: func() {}, feeSink: tracer.Qualify(bridgedBitcoin, bitcoin.FeeAddress),
 		chain: crosschain.Chain{Name: bridgedBitcoin, Source: probed{src, probeRequests}, Clock: crosschain.BitcoinClock{C: c},
 			Coin: tracer.Token{Symbol: bitcoinSymbol, Name: "Bitcoin", Decimals: bitcoinDecimals}, Labels: src.Labels()},
 		node: fmt.Sprintf("Bitcoin %s; spends found by %s: %s; no hop cache on Bitcoin yet: every block comes from the node", p.Chain, method, why),

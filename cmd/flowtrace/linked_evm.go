@@ -19,17 +19,17 @@ func init() { chainOpeners[kindEVM] = openEVMLinked }
 // genesis are checked against name, its bridge events decoded. It keeps
 // the traced chain's request limits; its labels are the registry's rows
 // for name.
-func openEVMLinked(ctx context.Context, o *traceOptions, name string, io chainIO) (*linkedChain, error) {
+func openEVMLinked(ctx context.Context, o *traceOptions, name string, via chainIO) (*linkedChain, error) {
 	spec, _ := lookupChain(name)
 	reg, err := loadRegistry(o.noBundled, o.labelFiles)
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Transport: io.transport}
-	if io.transport == nil {
+	client := &http.Client{Transport: via.transport}
+	if via.transport == nil {
 		client = nil
 	}
-	src, err := evm.DialAll(ctx, io.urls, evm.Options{
+	src, err := evm.DialAll(ctx, via.urls, evm.Options{
 		Chain: spec.Name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
 		BatchSize: o.batchSize, MaxBlocks: o.maxBlocks, RequestTimeout: o.timeout, MaxResponseBytes: o.maxResponseMB << 20,
 		WrappedNatives: reg.WrappedNatives(spec.Name),
@@ -48,13 +48,13 @@ func openEVMLinked(ctx context.Context, o *traceOptions, name string, io chainIO
 	if client != nil {
 		opts = append(opts, rpc.WithHTTPClient(client))
 	}
-	rc, err := rpc.DialOptions(ctx, io.urls[0], opts...)
+	rc, err := rpc.DialOptions(ctx, via.urls[0], opts...)
 	if err != nil {
 		src.Close()
 		return nil, usageErr("--rpc %s=URL: %v", name, err)
 	}
 	return &linkedChain{
-		name: spec.Name, kind: kindEVM, own: src, save: io.save,
+		name: spec.Name, kind: kindEVM, own: src, save: via.save,
 		close: func() { rc.Close(); src.Close() },
 		chain: crosschain.Chain{Name: spec.Name, Source: src, Clock: crosschain.EVMClock{C: rc},
 			Coin: tracer.Token{Symbol: spec.NativeSymbol, Decimals: spec.NativeDecimals}, Labels: reg},
