@@ -61,6 +61,19 @@ func (f *Flow) chainOf(s string) string {
 	return f.Chain
 }
 
+// localAddresses are addresses as their chains write them (the nodes'
+// addresses in graph.json), never nil.
+func (f *Flow) localAddresses(as []tracer.Address) []tracer.Address {
+	out := make([]tracer.Address, len(as))
+	for i, a := range as {
+		if c := f.chainOf(string(a)); c != f.Chain {
+			a = tracer.Address(strings.TrimPrefix(string(a), c+":"))
+		}
+		out[i] = a
+	}
+	return out
+}
+
 // localAsset is an asset as its chain writes it, and that chain.
 func (f *Flow) localAsset(a tracer.Asset) (string, tracer.Asset) {
 	c := f.chainOf(string(a))

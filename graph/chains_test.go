@@ -60,8 +60,9 @@ func TestNodesOfAnotherChain(t *testing.T) {
 			From, To, Chain, Asset, Symbol string
 		}
 		Patterns []struct {
-			Kind   string
-			Detail map[string]string
+			Kind      string
+			Addresses []string
+			Detail    map[string]string
 		}
 		Summary struct {
 			Assets []struct{ Chain, Asset, Symbol string }
@@ -95,6 +96,9 @@ func TestNodesOfAnotherChain(t *testing.T) {
 	for _, p := range doc.Patterns {
 		if p.Kind == KindDormant {
 			dormant++
+			if len(p.Addresses) != 1 || p.Addresses[0] != "bcrt1qdest" {
+				t.Errorf("dormant addresses %v, want the node's address bcrt1qdest", p.Addresses)
+			}
 			if p.Detail["window_end"] != "105" {
 				t.Errorf("dormant on bitcoin ends at %s, want bitcoin's block 105", p.Detail["window_end"])
 			}

@@ -299,7 +299,7 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		},
 	}
 	for _, p := range f.Patterns {
-		jp := jsonPattern{Kind: p.Kind, Addresses: nonNil(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
+		jp := jsonPattern{Kind: p.Kind, Addresses: f.localAddresses(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
 			Confidence: p.Confidence, Detail: orEmpty(p.Detail)}
 		for _, ev := range p.Evidence {
 			jp.Evidence = append(jp.Evidence, jsonEvidence{ev.TxHash, ev.Block, amountString(ev.Amount)})
