@@ -84,6 +84,8 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 			"  flowtrace trace --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
 			"  # a case as one file (name, chain, seeds, theft_txs, window, labels)\n" +
 			"  flowtrace trace --incident fixtures/dev-theft/incident.yaml --replay fixtures/dev-theft/rpc.replay --out out/demo\n\n" +
+			"  # follow THORChain swaps from Ethereum into Bitcoin: a node of each chain\n" +
+			"  flowtrace trace --rpc $ETH_RPC_URL --rpc bitcoin=$BTC_RPC_URL --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
 			"  # replay a recorded trace with no network\n" +
 			"  flowtrace trace --replay fixtures/scenario/rpc.replay $(cat fixtures/scenario/args) --out out/demo",
 		Args: cobra.NoArgs,
