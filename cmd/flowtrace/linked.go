@@ -106,11 +106,12 @@ func knownDirections() string {
 // linkedURLs are the other chains' endpoints: the --rpc CHAIN=URL values
 // for chains other than the traced one, and $BTC_RPC_URL for bitcoin when
 // no Bitcoin node is named, the trace is live and it can go on on Bitcoin.
-// A chain no bridge reaches from the traced chain is bad input.
+// A chain no bridge reaches from the traced chain is bad input. A command
+// that follows one chain (batch, worker, serve's expansions) links none.
 func (o *traceOptions) linkedURLs(traced string) (map[string][]string, error) {
 	urls, others, err := o.rpcByChain()
-	if err != nil {
-		return nil, err
+	if err != nil || !o.crossChain {
+		return map[string][]string{}, err
 	}
 	from := chainKind(traced)
 	named := false

@@ -70,6 +70,18 @@ func TestLinkedURLs(t *testing.T) {
 	}
 }
 
+// A command that follows one chain (batch, worker, serve) links none, even
+// with $BTC_RPC_URL set.
+func TestNoLinkedChainsOutsideTrace(t *testing.T) {
+	t.Setenv(bitcoinRPCEnv, "http://env")
+	o := parseTrace(t, "--rpc", "http://e")
+	o.crossChain = false
+	got, err := o.linkedURLs("ethereum")
+	if err != nil || len(got) != 0 {
+		t.Errorf("linked %v, %v; want none", got, err)
+	}
+}
+
 // TestChainFiles: --record and --replay take a plain FILE for the traced
 // chain and CHAIN=FILE for any chain; paths are not chain names.
 func TestChainFiles(t *testing.T) {
