@@ -21,7 +21,12 @@ func newChainFiles(plain *string) *chainFiles {
 	return &chainFiles{plain: plain, byChain: map[string]string{}}
 }
 
-func (c *chainFiles) String() string { return *c.plain }
+func (c *chainFiles) String() string {
+	if c == nil || c.plain == nil { // pflag asks a zero value for its default
+		return ""
+	}
+	return *c.plain
+}
 
 func (c *chainFiles) Type() string { return "FILE" }
 
@@ -50,6 +55,9 @@ func (c *chainFiles) Set(v string) error {
 // resolve moves traced's CHAIN=FILE to the plain file and returns the other
 // chains' files by chain name. flag names the flag in messages.
 func (c *chainFiles) resolve(flag, traced string) (map[string]string, error) {
+	if c == nil {
+		return map[string]string{}, nil
+	}
 	if c.err != nil {
 		return nil, usageErr("--%s %v", flag, c.err)
 	}
