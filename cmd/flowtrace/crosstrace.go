@@ -17,22 +17,21 @@ import (
 // linkInput makes in walk over the traced EVM chain and the linked chains:
 // one crosschain Source, each chain's labels beside the registry's, each
 // chain's window checked against its limits, every recording saved.
-func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node, in walkInput, linked []*linkedChain) (walkInput, error) {
+// closeClock closes the traced chain's block-time client.
+func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node, in walkInput, linked []*linkedChain) (_ walkInput, closeClock func(), err error) {
 	var opts []rpc.ClientOption
 	if n.via.transport != nil {
 		opts = append(opts, rpc.WithHTTPClient(&http.Client{Transport: n.via.transport}))
 	}
 	rc, err := rpc.DialOptions(ctx, n.via.urls[0], opts...)
 	if err != nil {
-		return in, usageErr("--rpc: %v", err)
+		return in, func() {}, usageErr("--rpc: %v", err)
 	}
-	// The clock's client closes with the first linked chain.
-	linked[0].close = chainClose(linked[0].close, rc.Close)
 	clock := &countedClock{Clock: crosschain.EVMClock{C: rc}}
 	in.src = clocked{in.src, clock}
 	cross, err := linkSource(crosschain.Chain{Name: req.chain.Name, Source: in.src, Clock: clock}, kindEVM, linked)
 	if err != nil {
-		return in, withCode(exitError, err)
+		return in, rc.Close, withCode(exitError, err)
 	}
 	for _, l := range linked {
 		if l.maxBlocks == nil {
@@ -40,10 +39,10 @@ func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node
 		}
 		w, err := cross.ChainWindow(ctx, l.chain.Name, in.window)
 		if err != nil {
-			return in, withCode(exitError, err)
+			return in, rc.Close, withCode(exitError, err)
 		}
 		if err := l.maxBlocks(w); err != nil {
-			return in, err
+			return in, rc.Close, err
 		}
 	}
 	for _, l := range linked {
@@ -51,7 +50,7 @@ func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node
 			continue
 		}
 		if in.feeSink != "" {
-			return in, usageErr("--rpc %s=URL: a trace follows the fees of one chain that pays them as transfers; link one Bitcoin chain", l.name)
+			return in, rc.Close, usageErr("--rpc %s=URL: a trace follows the fees of one chain that pays them as transfers; link one Bitcoin chain", l.name)
 		}
 		in.feeSink = l.feeSink
 	}
@@ -69,15 +68,7 @@ func (o *traceOptions) linkInput(ctx context.Context, req *traceRequest, n *node
 	}
 	in.linkedPrimary = in.src
 	in.src, in.labels, in.linked, in.cross = cross, cross.Labels(in.labels), linked, cross
-	return in, nil
-}
-
-func chainClose(fs ...func()) func() {
-	return func() {
-		for _, f := range fs {
-			f()
-		}
-	}
+	return in, rc.Close, nil
 }
 
 // chainRequests names each chain's requests so far ("" for one chain):

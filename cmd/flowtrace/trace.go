@@ -314,7 +314,9 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 			l.close()
 		}
 	}()
-	if in, err = o.linkInput(ctx, req, n, in, linked); err != nil {
+	in, closeClock, err := o.linkInput(ctx, req, n, in, linked)
+	defer closeClock()
+	if err != nil {
 		return err
 	}
 	return o.walkAndWrite(ctx, req, in, stdout, stderr)
