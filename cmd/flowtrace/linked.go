@@ -73,9 +73,10 @@ type chainOpener func(ctx context.Context, o *traceOptions, name string, via cha
 // chainOpeners by kind of chain.
 var chainOpeners = map[string]chainOpener{}
 
-// pairerFactory makes a bridge's pairer of deposits on a chain of the
-// traced kind to their payouts on to.
-type pairerFactory func(to *linkedChain) (crosschain.Pairer, error)
+// pairerFactory makes a bridge's pairer of deposits on the traced chain
+// from (a flowtrace name) to their payouts on to; nil, nil when the bridge
+// does not join these two chains.
+type pairerFactory func(from string, to *linkedChain) (crosschain.Pairer, error)
 
 // pairerKey is a bridge's direction: the kind of the deposits' chain and
 // the kind of the payouts' chain.
@@ -223,11 +224,13 @@ func linkSource(primary crosschain.Chain, primaryKind string, linked []*linkedCh
 	for _, l := range linked {
 		others = append(others, l.chain)
 		for _, f := range chainPairers[pairerKey{primaryKind, l.kind}] {
-			p, err := f(l)
+			p, err := f(primary.Name, l)
 			if err != nil {
 				return nil, err
 			}
-			pairers = append(pairers, p)
+			if p != nil {
+				pairers = append(pairers, p)
+			}
 		}
 	}
 	return crosschain.New(primary, others, pairers...)

@@ -73,7 +73,7 @@ func openBitcoinLinked(ctx context.Context, o *traceOptions, name string, via ch
 
 // thorchainToBitcoin pairs THORChain router deposits on an EVM chain with
 // the vault's OUT: payouts on Bitcoin, read through the chain's scanner.
-func thorchainToBitcoin(to *linkedChain) (crosschain.Pairer, error) {
+func thorchainToBitcoin(_ string, to *linkedChain) (crosschain.Pairer, error) {
 	src, ok := to.own.(*bitcoin.Source)
 	if !ok {
 		return nil, fmt.Errorf("thorchain: %s was not opened as a Bitcoin chain", to.name)
