@@ -47,7 +47,7 @@ bench-batch: build
 	$(GO) build -o bin/ ./cmd/flowtrace-bench
 	bin/flowtrace-bench --batch 1000 --batch-large $(BATCH_LARGE) --batch-workers 1,2,4 --batch-concurrency $(BATCH_CONCURRENCY) --batch-latency 20ms --out out/bench-batch.json
 
-#? e2e: build geth v1.17.8 (cached), play the scenario on geth --dev and trace it with bin/flowtrace
+#? e2e: build geth v1.17.8 and btcd v0.26.2 (cached), play the scenario on geth --dev and a THORChain swap on geth and btcd, trace both with bin/flowtrace
 .PHONY: e2e
 e2e: build
 	bash fixtures/e2e/e2e.sh

@@ -27,6 +27,9 @@ type Options struct {
 	Native tracer.Token
 	// MinTainted drops transfers whose tainted part is below it (nil keeps all).
 	MinTainted *big.Int
+	// Windows are the block windows read on the other chains of a trace
+	// over several, by chain (the dormant pattern's window end).
+	Windows map[string]tracer.BlockRange
 }
 
 // Node is an address of the flow.
@@ -40,7 +43,10 @@ type Node struct {
 // Edge is the fold of every kept transfer of one asset from one node to another.
 type Edge struct {
 	From, To *Node
-	Asset    tracer.Asset
+	// Chain is the chain of the transfers (a bridge's payout is on the
+	// destination chain, from the swap's hub).
+	Chain string
+	Asset tracer.Asset
 	// Amount is the sum of the transfers' amounts, Tainted the sum of their
 	// tainted parts (the stolen value carried).
 	Amount, Tainted *big.Int
@@ -80,6 +86,10 @@ type Flow struct {
 	transfers []tracer.TracedTransfer
 	// bridged is the value per asset and destination chain of decoded bridge deposits (Detect fills it).
 	bridged map[tracer.Asset]map[string]*big.Int
+	// others are the chains of a trace over several other than Chain;
+	// windows their block windows (Options.Windows).
+	others  map[string]bool
+	windows map[string]tracer.BlockRange
 }
 
 // Pattern is a laundering pattern found in the flow, with its evidence.
@@ -124,6 +134,8 @@ func Build(t *tracer.Trace, opts Options) (*Flow, error) {
 		byID:         make(map[string]*Node, len(t.Nodes)),
 		out:          map[string][]*Edge{},
 		in:           map[string][]*Edge{},
+		others:       otherChains(t),
+		windows:      opts.Windows,
 	}
 	if f.native == (tracer.Token{}) {
 		f.native = cmp.Or(t.Native, tracer.DefaultNative)
@@ -143,7 +155,7 @@ func Build(t *tracer.Trace, opts Options) (*Flow, error) {
 
 func (f *Flow) addNodes(t *tracer.Trace) error {
 	for _, tn := range t.Nodes {
-		n := &Node{Node: tn, Chain: t.Chain, ID: NodeID(t.Chain, tn.Address)}
+		n := &Node{Node: tn, Chain: f.chainOf(string(tn.Address)), ID: NodeID(t.Chain, tn.Address)}
 		n.Labels = slices.SortedFunc(slices.Values(tn.Labels), compareLabels)
 		if _, dup := f.byID[n.ID]; dup {
 			return fmt.Errorf("graph: build: duplicate node %s", n.ID)
@@ -176,8 +188,8 @@ func (f *Flow) addTransfers(t *tracer.Trace, minTainted *big.Int) error {
 		if minTainted != nil && tt.Tainted.Cmp(minTainted) < 0 {
 			continue
 		}
-		// A trace covers one chain: its nodes are on t.Chain whatever name
-		// the source gave the transfer's chain.
+		// Nodes are keyed by the walk's chain and their (qualified)
+		// address, whatever name the source gave the transfer's chain.
 		from, to := f.byID[NodeID(t.Chain, tt.From)], f.byID[NodeID(t.Chain, tt.To)]
 		if from == nil || to == nil {
 			return fmt.Errorf("graph: build: transfer %s: endpoint %s -> %s is not a node of the trace", id, tt.From, tt.To)
@@ -185,7 +197,7 @@ func (f *Flow) addTransfers(t *tracer.Trace, minTainted *big.Int) error {
 		k := foldKey{from.ID, to.ID, tt.Asset}
 		e := folds[k]
 		if e == nil {
-			e = &Edge{From: from, To: to, Asset: tt.Asset, Amount: new(big.Int), Tainted: new(big.Int)}
+			e = &Edge{From: from, To: to, Chain: f.chainOf(string(tt.Asset)), Asset: tt.Asset, Amount: new(big.Int), Tainted: new(big.Int)}
 			folds[k] = e
 			f.edges = append(f.edges, e)
 		}

@@ -8,9 +8,10 @@ import (
 )
 
 var csvHeader = []string{"tx_hash", "block_number", "position", "kind", "from", "to", "asset", "symbol",
-	"amount", "tainted_amount", "from_depth", "to_category"}
+	"amount", "tainted_amount", "from_depth", "to_category", "chain"}
 
-// WriteCSV writes transfers.csv: one row per kept transfer, in chain order.
+// WriteCSV writes transfers.csv: one row per kept transfer, in chain order,
+// with its chain; addresses and assets as that chain writes them.
 // Cells that a spreadsheet would take for a formula get a leading quote.
 func WriteCSV(w io.Writer, f *Flow) error {
 	cw := csv.NewWriter(w)
@@ -19,10 +20,11 @@ func WriteCSV(w io.Writer, f *Flow) error {
 	}
 	for _, t := range f.transfers {
 		from, to := f.byID[NodeID(f.Chain, t.From)], f.byID[NodeID(f.Chain, t.To)]
+		chain, asset := f.localAsset(t.Asset)
 		row := []string{
 			t.TxHash, strconv.FormatUint(t.BlockNumber, 10), t.Position(), string(t.Kind),
-			string(t.From), string(t.To), string(t.Asset), f.Symbol(t.Asset),
-			t.Amount.String(), t.Tainted.String(), strconv.Itoa(from.Depth), string(to.Category),
+			string(from.Local()), string(to.Local()), string(asset), f.Symbol(t.Asset),
+			t.Amount.String(), t.Tainted.String(), strconv.Itoa(from.Depth), string(to.Category), chain,
 		}
 		for i := range row {
 			row[i] = SafeCell(row[i])

@@ -172,12 +172,12 @@ func (f *Flow) plainLeafEdges(n *Node) ([]*Edge, int) {
 
 // dotNode draws n; tags are its pattern roles, shown under the label.
 func (f *Flow) dotNode(r *dot.Graph, n *Node, tags []string) dot.Node {
-	lines := []string{ShortAddress(n.Address)}
-	tooltip := []string{string(n.Address)}
-	if n.Chain != f.Chain { // a hand-off node on another chain
+	lines := []string{ShortAddress(n.Local())}
+	tooltip := []string{string(n.Local())}
+	if n.Chain != f.Chain { // a node on another chain: a hand-off, or reached through a bridge
 		lines[0] = n.Chain + ": " + lines[0]
 		tooltip[0] = n.Chain + ":" + tooltip[0]
-		if r := f.amountList(n.Received); r != "" {
+		if r := f.amountList(n.Received); r != "" && n.Category == CategoryCrossChain {
 			lines = append(lines, "from "+r)
 		}
 	}

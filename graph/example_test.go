@@ -38,6 +38,6 @@ func Example() {
 	}
 	// Output:
 	// 0x0000…5eed -> 0x0000…000a 1 ETH
-	// tx_hash,block_number,position,kind,from,to,asset,symbol,amount,tainted_amount,from_depth,to_category
-	// 0xabc,7,call:,native,0x0000000000000000000000000000000000005eed,0x000000000000000000000000000000000000000a,native,ETH,1000000000000000000,1000000000000000000,0,eoa
+	// tx_hash,block_number,position,kind,from,to,asset,symbol,amount,tainted_amount,from_depth,to_category,chain
+	// 0xabc,7,call:,native,0x0000000000000000000000000000000000005eed,0x000000000000000000000000000000000000000a,native,ETH,1000000000000000000,1000000000000000000,0,eoa,ethereum
 }

@@ -186,8 +186,8 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatalf("output is not valid CSV: %v", err)
 	}
-	if len(rows) != 3 || len(rows[0]) != 12 {
-		t.Fatalf("got %d rows of %d cells, want 3 of 12", len(rows), len(rows[0]))
+	if len(rows) != 3 || len(rows[0]) != 13 {
+		t.Fatalf("got %d rows of %d cells, want 3 of 13", len(rows), len(rows[0]))
 	}
 	for _, r := range rows {
 		for _, cell := range r {
@@ -251,7 +251,7 @@ func TestJSONStreamedEqualsWhole(t *testing.T) {
 		}
 		d := jsonOf(f, hostileMeta)
 		for _, n := range f.nodes {
-			d.Nodes = append(d.Nodes, nodeOf(n))
+			d.Nodes = append(d.Nodes, f.nodeOf(n))
 		}
 		for _, e := range f.edges {
 			d.Edges = append(d.Edges, edgeOf(f, e))

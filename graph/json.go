@@ -30,6 +30,10 @@ type Meta struct {
 	// Node says in one line how the node was asked and why (Bitcoin: how
 	// spends are found); the report states it. "" says nothing.
 	Node string
+	// Windows are the block windows read on the other chains of a trace
+	// over several; Bridged its bridge summary (report.md).
+	Windows map[string]tracer.BlockRange
+	Bridged []Bridged
 }
 
 func (m Meta) elapsedMS(d time.Duration) int64 {
@@ -127,6 +131,8 @@ type jsonSummary struct {
 }
 
 type jsonAsset struct {
+	// Chain is set for an asset of another chain than the trace's.
+	Chain    string            `json:"chain,omitempty"`
 	Asset    tracer.Asset      `json:"asset"`
 	Symbol   string            `json:"symbol"`
 	Decimals uint8             `json:"decimals"`
@@ -237,7 +243,7 @@ func WriteJSON(w io.Writer, f *Flow, meta Meta) error {
 		return err
 	}
 	bw.Write(doc[:nodesAt])
-	err := array(jsonNodesMark, len(f.nodes), func(i int) any { return nodeOf(f.nodes[i]) })
+	err := array(jsonNodesMark, len(f.nodes), func(i int) any { return f.nodeOf(f.nodes[i]) })
 	if err == nil {
 		bw.Write(doc[nodesAt+len(jsonNodesMark) : edgesAt])
 		err = array(jsonEdgesMark, len(f.edges), func(i int) any { return edgeOf(f, f.edges[i]) })
@@ -293,7 +299,7 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		},
 	}
 	for _, p := range f.Patterns {
-		jp := jsonPattern{Kind: p.Kind, Addresses: nonNil(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
+		jp := jsonPattern{Kind: p.Kind, Addresses: f.localAddresses(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
 			Confidence: p.Confidence, Detail: orEmpty(p.Detail)}
 		for _, ev := range p.Evidence {
 			jp.Evidence = append(jp.Evidence, jsonEvidence{ev.TxHash, ev.Block, amountString(ev.Amount)})
@@ -304,7 +310,7 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		alt := jsonAlternative{Taint: m.Taint, Assets: []jsonAsset{}}
 		for _, a := range sortedSummary(m.Summary.Assets) {
 			a.Symbol = cmp.Or(a.Symbol, f.Symbol(a.Asset))
-			alt.Assets = append(alt.Assets, assetOf(a))
+			alt.Assets = append(alt.Assets, f.assetOf(a))
 		}
 		d.Alternatives = append(d.Alternatives, alt)
 	}
@@ -312,7 +318,7 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		d.Unexplained = append(d.Unexplained, jsonUnexplained{u.Address, u.Asset, amountString(u.Amount), u.TxHash, u.Block})
 	}
 	for _, a := range f.Summary {
-		ja := assetOf(a)
+		ja := f.assetOf(a)
 		for chain, v := range f.BridgedTo(a.Asset) {
 			if ja.BridgedTo == nil {
 				ja.BridgedTo = map[string]string{}
@@ -337,8 +343,8 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 	return d
 }
 
-// assetOf is one asset's accounting.
-func assetOf(a tracer.AssetSummary) jsonAsset {
+// assetOf is one asset's accounting; an asset of another chain names it.
+func (f *Flow) assetOf(a tracer.AssetSummary) jsonAsset {
 	ja := jsonAsset{Asset: a.Asset, Symbol: a.Symbol, Decimals: a.Decimal, Stolen: amountString(a.Stolen),
 		Buckets: map[string]string{}, Shares: map[string]string{}}
 	for b, v := range a.Buckets {
@@ -351,14 +357,17 @@ func assetOf(a tracer.AssetSummary) jsonAsset {
 	if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
 		ja.SwappedIn = a.SwappedIn.String()
 	}
+	if c, local := f.localAsset(a.Asset); c != f.Chain {
+		ja.Chain, ja.Asset = c, local
+	}
 	return ja
 }
 
-func nodeOf(n *Node) jsonNode {
+func (f *Flow) nodeOf(n *Node) jsonNode {
 	jn := jsonNode{
-		Chain: n.Chain, Address: n.Address, Category: n.Category, Labels: make([]jsonLabel, 0, len(n.Labels)),
+		Chain: n.Chain, Address: n.Local(), Category: n.Category, Labels: make([]jsonLabel, 0, len(n.Labels)),
 		Depth: n.Depth, FirstSeenBlock: n.FirstSeenBlock, IsContract: n.IsContract, Stop: n.Stop,
-		Received: amountsOf(n.Received), Held: amountsOf(n.Held),
+		Received: f.amountsOf(n.Chain, n.Received), Held: f.amountsOf(n.Chain, n.Held),
 	}
 	for _, l := range n.Labels {
 		jn.Labels = append(jn.Labels, jsonLabel{l.Name, string(l.Category), l.Source})
@@ -367,8 +376,9 @@ func nodeOf(n *Node) jsonNode {
 }
 
 func edgeOf(f *Flow, e *Edge) jsonEdge {
+	_, asset := f.localAsset(e.Asset)
 	je := jsonEdge{
-		From: e.From.Address, To: e.To.Address, Chain: e.From.Chain, Asset: e.Asset, Symbol: f.Symbol(e.Asset),
+		From: e.From.Local(), To: e.To.Local(), Chain: e.Chain, Asset: asset, Symbol: f.Symbol(e.Asset),
 		Amount: e.Amount.String(), Tainted: e.Tainted.String(), Transfers: make([]jsonTransfer, 0, len(e.Transfers)),
 	}
 	for _, t := range e.Transfers {
@@ -394,10 +404,15 @@ func usageOf(u tracer.Usage) jsonUsage {
 	return jsonUsage{u.Requests, u.RoundTrips, u.CacheHits, u.CacheMisses, u.BlocksScanned, u.ProbeRequests}
 }
 
-// amountsOf renders per-asset amounts (encoding/json sorts the keys).
-func amountsOf(m map[tracer.Asset]*big.Int) map[string]string {
+// amountsOf renders per-asset amounts (encoding/json sorts the keys); an
+// asset of another chain keeps its chain ("bitcoin:native") unless the
+// node is on it: a node's amounts are in its chain's assets.
+func (f *Flow) amountsOf(chain string, m map[tracer.Asset]*big.Int) map[string]string {
 	out := make(map[string]string, len(m))
 	for a, v := range m {
+		if c, local := f.localAsset(a); c == chain {
+			a = local
+		}
 		out[string(a)] = amountString(v)
 	}
 	return out

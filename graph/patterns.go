@@ -540,7 +540,7 @@ func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr t
 		}
 	}
 	if e == nil {
-		e = &Edge{From: from.To, To: n, Asset: t.Asset, Amount: new(big.Int), Tainted: new(big.Int)}
+		e = &Edge{From: from.To, To: n, Chain: from.To.Chain, Asset: t.Asset, Amount: new(big.Int), Tainted: new(big.Int)}
 		f.edges = append(f.edges, e)
 		slices.SortFunc(f.edges, compareEdges)
 		f.out[from.To.ID] = append(f.out[from.To.ID], e)
@@ -658,7 +658,7 @@ func (f *Flow) depositAddress(n *Node, o DetectOptions) bool {
 func (f *Flow) dormant(o DetectOptions, pools map[tracer.Address]bool) []Pattern {
 	var ps []Pattern
 	for _, n := range f.nodes {
-		if n.Stop != tracer.NodeFollowed || n.Chain != f.Chain || pools[n.Address] {
+		if n.Stop != tracer.NodeFollowed || n.Category == CategoryCrossChain || pools[n.Address] {
 			continue
 		}
 		held := map[tracer.Asset]*big.Int{}
@@ -673,7 +673,7 @@ func (f *Flow) dormant(o DetectOptions, pools map[tracer.Address]bool) []Pattern
 		}
 		ev := evidenceOf(f.in[n.ID]...)
 		ps = append(ps, Pattern{Kind: KindDormant, Confidence: 1, Addresses: []tracer.Address{n.Address}, Evidence: ev,
-			Detail: map[string]string{"held": f.amountList(held), "window_end": strconv.FormatUint(f.Window.To, 10)}})
+			Detail: map[string]string{"held": f.amountList(held), "window_end": strconv.FormatUint(f.WindowOf(n.Chain).To, 10)}})
 	}
 	return ps
 }

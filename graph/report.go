@@ -91,6 +91,7 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 		}
 		t.write(b, "")
 	}
+	f.writeChains(b, meta)
 	f.writeModels(b, head)
 	if len(f.Patterns) > 0 {
 		f.writePatterns(b)

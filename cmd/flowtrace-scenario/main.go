@@ -3,6 +3,9 @@
 //
 //	flowtrace-scenario play  --rpc URL --out DIR          writes DIR/{truth.json,labels.csv,args}
 //	flowtrace-scenario check --truth truth.json --graph graph.json
+//	flowtrace-scenario two-chain --rpc URL --out DIR [--flowtrace bin/flowtrace]
+//	                             starts btcd, plays a THORChain ETH -> BTC swap on both nodes,
+//	                             traces it over both and checks it
 //
 // Exit codes: 0 ok (check: the graph is exact), 1 error (check: lists the
 // differences), 2 usage.
@@ -26,6 +29,7 @@ func main() {
 const usage = `usage:
   flowtrace-scenario play  --rpc URL --out DIR [--label LABEL]
   flowtrace-scenario check --truth truth.json --graph graph.json
+  flowtrace-scenario two-chain --rpc URL --out DIR [--flowtrace bin/flowtrace]
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPlay(ctx, args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "two-chain":
+		return runTwoChain(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

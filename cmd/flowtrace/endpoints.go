@@ -52,10 +52,26 @@ func chainName(s string) (string, bool) {
 
 // nodeURLs are the traced chain's endpoints: the plain --rpc URLs and the
 // CHAIN=URL ones for it; with no --rpc, $ETH_RPC_URL on an EVM chain and
-// $BTC_RPC_URL on Bitcoin. A CHAIN=URL for another chain is refused: a
-// trace follows one chain for now.
+// $BTC_RPC_URL on Bitcoin. A CHAIN=URL for another chain is refused unless
+// the command follows value across chains (trace: linkedURLs reads them).
 func (o *traceOptions) nodeURLs() ([]string, error) {
-	traced, _ := chainName(o.chain)
+	traced, others, err := o.rpcByChain()
+	if err != nil {
+		return nil, err
+	}
+	if len(others) > 0 && !o.crossChain {
+		name := slices.Sorted(maps.Keys(others))[0]
+		tracedName, _ := chainName(o.chain)
+		return nil, usageErr("cross-chain traces: --rpc %s=URL names a node of %s, but this trace follows %s only; following value across chains is done by flowtrace trace: trace each case with it",
+			name, name, cmp.Or(tracedName, o.chain))
+	}
+	return traced, nil
+}
+
+// rpcByChain splits the --rpc values into the traced chain's URLs and the
+// other chains' (by flowtrace chain name).
+func (o *traceOptions) rpcByChain() (traced []string, others map[string][]string, err error) {
+	name, _ := chainName(o.chain)
 	_, btc := lookupBitcoin(o.chain)
 	values := o.rpcURLs
 	if btc && !o.rpcGiven() {
@@ -63,15 +79,12 @@ func (o *traceOptions) nodeURLs() ([]string, error) {
 	}
 	byChain, err := parseRPC(values)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, name := range slices.Sorted(maps.Keys(byChain)) {
-		if name != "" && name != traced {
-			return nil, usageErr("cross-chain traces: --rpc %s=URL names a node of %s, but this trace follows %s only; following value across chains is not supported yet: trace each chain on its own with its --chain and --rpc",
-				name, name, cmp.Or(traced, o.chain))
-		}
-	}
-	return append(slices.Clone(byChain[""]), byChain[traced]...), nil
+	traced = append(slices.Clone(byChain[""]), byChain[name]...)
+	delete(byChain, "")
+	delete(byChain, name)
+	return traced, byChain, nil
 }
 
 // rpcGiven reports whether --rpc was on the command line (its default is

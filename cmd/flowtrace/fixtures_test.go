@@ -27,12 +27,14 @@ var devTheft = filepath.Join(fixturesDir, "dev-theft")
 // TestFixtures replays every fixtures/<case>/rpc.replay through the CLI and
 // compares the outputs with want.json and want.dot; where the case has a
 // truth.json, the trace must find exactly the planted stolen addresses.
-// With -update it first re-records dev-theft from the dev node and
-// btc-regtest from btcd.
+// A case over several chains holds rpc.<chain>.replay for each other chain.
+// With -update it first re-records dev-theft from the dev node,
+// btc-regtest from btcd and two-chain from both.
 func TestFixtures(t *testing.T) {
 	if *update {
 		recordDevTheft(t, devTheft)
 		recordBitcoinTheft(t, btcTheft)
+		recordTwoChain(t, twoChain)
 	}
 	cases, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "rpc.replay"))
 	if len(cases) == 0 {
@@ -42,7 +44,7 @@ func TestFixtures(t *testing.T) {
 		dir := filepath.Dir(replay)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			out := t.TempDir()
-			code, _, stderr := runCLI(t, append([]string{"trace", "-q", "--replay", replay, "--out", out}, caseArgs(t, dir)...)...)
+			code, _, stderr := runCLI(t, append(append([]string{"trace", "-q", "--out", out}, replayArgs(t, dir)...), caseArgs(t, dir)...)...)
 			if code != exitOK {
 				t.Fatalf("exit %d:\n%s", code, stderr)
 			}

@@ -20,7 +20,7 @@ import (
 // trace and transfers take them alike.
 func (o *traceOptions) registerNode(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL; $BTC_RPC_URL for Bitcoin), or CHAIN=URL; repeat for fallbacks that share the load")
+	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL; $BTC_RPC_URL for Bitcoin), or CHAIN=URL (trace: another chain's node, where bridges paid out); repeat for fallbacks that share the load")
 	o.rpcFlag = f.Lookup("rpc")
 	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
 	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
@@ -30,8 +30,9 @@ func (o *traceOptions) registerNode(cmd *cobra.Command) {
 	f.Int64Var(&o.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
 	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
 
-	f.StringVar(&o.record, "record", "", "record the node's answers to FILE (for tests and reproducible runs)")
-	f.StringVar(&o.replay, "replay", "", "answer from a recorded FILE instead of a node (no network)")
+	o.recordFiles, o.replayFiles = newChainFiles(&o.record), newChainFiles(&o.replay)
+	f.Var(o.recordFiles, "record", "record the node's answers to FILE (for tests and reproducible runs); CHAIN=FILE for another chain of the trace, one file per chain")
+	f.Var(o.replayFiles, "replay", "answer from a recorded FILE instead of a node (no network); CHAIN=FILE for another chain of the trace")
 	group(cmd, "Record and replay", "record", "replay")
 
 	// Never show the environment's RPC URL (it may hold a key) as a default in --help.
@@ -104,9 +105,20 @@ func (o *traceOptions) logger(stderr io.Writer) func(format string, args ...any)
 // dial connects to the node, or to the recording, for r's chain. save
 // writes the recording when --record is set.
 func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Registry) (src *evm.Source, save func() error, err error) {
+	src, _, save, err = o.dialVia(ctx, r, reg)
+	return src, save, err
+}
+
+// dialVia is dial that also returns how the node is reached (client nil:
+// the network; endpoints the URLs, or the recording's).
+func (o *traceOptions) dialVia(ctx context.Context, r *traceRequest, reg *labels.Registry) (src *evm.Source, via chainIO, save func() error, err error) {
 	client, endpoints, save, err := o.transport()
 	if err != nil {
-		return nil, nil, err
+		return nil, via, nil, err
+	}
+	via.urls = endpoints
+	if client != nil {
+		via.transport = client.Transport
 	}
 	src, err = evm.DialAll(ctx, endpoints, evm.Options{
 		Chain: r.chain.Name, HTTPClient: client, RequestsPerSecond: o.rps, MaxConcurrent: o.maxConcurrent,
@@ -115,9 +127,9 @@ func (o *traceOptions) dial(ctx context.Context, r *traceRequest, reg *labels.Re
 		WrappedNatives: reg.WrappedNatives(r.chain.Name), // WETH9 and kin: wraps keep their taint
 	})
 	if err != nil {
-		return nil, nil, usageErr("--rpc: %v", err)
+		return nil, via, nil, usageErr("--rpc: %v", err)
 	}
-	return src, save, nil
+	return src, via, save, nil
 }
 
 // probe identifies the node and resolves r's window against its head.
@@ -169,6 +181,7 @@ func (o *traceOptions) windowFor(src *evm.Source, r *traceRequest, info evm.Chai
 type node struct {
 	key    string // what it was opened with (nodeKey)
 	src    *evm.Source
+	via    chainIO // how src reaches the node (for a block-time clock beside it)
 	info   evm.ChainInfo
 	reg    *labels.Registry
 	store  cache.Store
@@ -194,7 +207,7 @@ func (o *traceOptions) openNode(ctx context.Context, r *traceRequest, stderr io.
 	for _, c := range reg.Conflicts {
 		logf("labels: conflict: %s", c)
 	}
-	src, save, err := o.dial(ctx, r, reg)
+	src, via, save, err := o.dialVia(ctx, r, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +218,7 @@ func (o *traceOptions) openNode(ctx context.Context, r *traceRequest, stderr io.
 		src.Close()
 		return nil, err
 	}
-	n := &node{key: o.nodeKey(r), src: src, info: info, reg: reg, save: save, opened: time.Now()}
+	n := &node{key: o.nodeKey(r), src: src, via: via, info: info, reg: reg, save: save, opened: time.Now()}
 	n.store = r.cache.open(ctx, stderr)
 	n.traced = o.cache.wrap(ctx, n.store, src, info, r.chain.Name, stderr)
 	return n, nil

@@ -25,7 +25,7 @@ import (
 // one line saying how to render it. It returns the paths written.
 func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.Meta, dotOpts graph.DOTOptions, renderTimeout time.Duration, logf func(string, ...any)) ([]string, error) {
 	began := time.Now()
-	flow, err := graph.Build(t, graph.Options{})
+	flow, err := graph.Build(t, graph.Options{Windows: meta.Windows})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/flowtrace/flowtrace/cache"
 	"github.com/flowtrace/flowtrace/chains/bitcoin"
+	"github.com/flowtrace/flowtrace/chains/crosschain"
 	"github.com/flowtrace/flowtrace/chains/evm"
 	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
@@ -52,8 +53,10 @@ type traceOptions struct {
 	rps           float64
 	maxConcurrent int
 	batchSize     int
-	record        string
+	record        string // the traced chain's file
 	replay        string
+	recordFiles   *chainFiles // --record: the traced chain's in record, the others' by chain
+	replayFiles   *chainFiles
 
 	out      string
 	caseName string
@@ -61,13 +64,18 @@ type traceOptions struct {
 	render   time.Duration
 	quiet    bool
 	cache    cacheFlags
+	// crossChain lets --rpc CHAIN=URL name nodes of other chains than the
+	// traced one: the trace goes on on them through bridges (trace only).
+	crossChain bool
+	// linkedFiles are the other chains' --record and --replay files, by chain (resolveFiles).
+	linkedFiles [2]map[string]string
 }
 
 // traceGroups orders the flag groups of `flowtrace trace --help`.
 var traceGroups = []string{"What to trace", "Where to stop", "Node", "Record and replay", "Cache", "Output"}
 
 func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
-	o := &traceOptions{}
+	o := &traceOptions{crossChain: true}
 	cmd := &cobra.Command{
 		Use:   "trace --seed ADDR[,ADDR] --from-block N [flags]",
 		Short: "Trace stolen value forward from seed addresses",
@@ -76,6 +84,8 @@ func newTraceCmd(stdout, stderr io.Writer) *cobra.Command {
 			"  flowtrace trace --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
 			"  # a case as one file (name, chain, seeds, theft_txs, window, labels)\n" +
 			"  flowtrace trace --incident fixtures/dev-theft/incident.yaml --replay fixtures/dev-theft/rpc.replay --out out/demo\n\n" +
+			"  # follow THORChain swaps from Ethereum into Bitcoin: a node of each chain\n" +
+			"  flowtrace trace --rpc $ETH_RPC_URL --rpc bitcoin=$BTC_RPC_URL --seed 0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2 --from-block 21895000 --out out/bybit\n\n" +
 			"  # replay a recorded trace with no network\n" +
 			"  flowtrace trace --replay fixtures/scenario/rpc.replay $(cat fixtures/scenario/args) --out out/demo",
 		Args: cobra.NoArgs,
@@ -256,6 +266,13 @@ func (o *traceOptions) checkNode() error {
 }
 
 func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) error {
+	if err := o.resolveFiles(); err != nil {
+		return err
+	}
+	traced, _ := chainName(o.chain)
+	if _, err := o.linkedURLs(traced); err != nil {
+		return err
+	}
 	if net, ok := lookupBitcoin(o.chain); ok {
 		return o.traceBitcoin(ctx, net, stdout, stderr)
 	}
@@ -274,7 +291,8 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	return o.traceOn(ctx, req, n, stdout, stderr)
 }
 
-// traceOn traces req on an open EVM node and writes the outputs.
+// traceOn traces req on an open EVM node and writes the outputs; with
+// nodes of other chains (--rpc CHAIN=URL), over them too.
 func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, stdout, stderr io.Writer) error {
 	logf := o.logger(stderr)
 	window, err := o.windowFor(n.src, req, n.info)
@@ -283,7 +301,25 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 	}
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
 		req.chain.Name, n.info.ChainID, n.info.Head, window.From, window.To, orNone(n.info.NativeMethod))
-	return o.walkAndWrite(ctx, req, walkInput{src: n.metered(), window: window, labels: n.reg, tokens: n.reg, save: n.save, store: n.store}, stdout, stderr)
+	in := walkInput{src: n.metered(), window: window, labels: n.reg, tokens: n.reg, save: n.save, store: n.store}
+	linked, err := o.openLinked(ctx, req.chain.Name, logf)
+	if err != nil {
+		return err
+	}
+	if len(linked) == 0 {
+		return o.walkAndWrite(ctx, req, in, stdout, stderr)
+	}
+	defer func() {
+		for _, l := range linked {
+			l.close()
+		}
+	}()
+	in, closeClock, err := o.linkInput(ctx, req, n, in, linked)
+	defer closeClock()
+	if err != nil {
+		return err
+	}
+	return o.walkAndWrite(ctx, req, in, stdout, stderr)
 }
 
 // walkInput is what a trace walks, whatever the chain.
@@ -298,6 +334,11 @@ type walkInput struct {
 	node string
 	// feeSink is where the chain pays fees as transfers ("" for none).
 	feeSink tracer.Address
+	// linked are the other chains of a trace over several (nil for one);
+	// cross is the Source over them all.
+	linked        []*linkedChain
+	cross         *crosschain.Source
+	linkedPrimary tracer.Source // the traced chain's own Source under cross
 }
 
 // walkAndWrite walks req over in's Source and writes the outputs: the part
@@ -305,14 +346,18 @@ type walkInput struct {
 func (o *traceOptions) walkAndWrite(ctx context.Context, req *traceRequest, in walkInput, stdout, stderr io.Writer) error {
 	logf := o.logger(stderr)
 	window, store, reg := in.window, in.store, in.tokens
+	primary := in.src
+	if in.cross != nil {
+		primary = in.linkedPrimary
+	}
 	trace, err := tracer.Walk(ctx, in.src, tracer.Options{
 		Chain: req.chain.Name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, Expand: req.expand, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
 		Taint: req.taint, CompareTaint: req.compare, Native: tracer.Token{Symbol: req.chain.NativeSymbol, Decimals: req.chain.NativeDecimals}, FeeSink: in.feeSink,
 		TheftTxs: req.theftTxs, Labels: in.labels, Tokens: reg, Progress: func(l tracer.LevelStats) {
-			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
+			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)%s",
 				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
-				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond))
+				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond), chainRequests(req.chain.Name, primary, in.linked))
 		},
 	})
 	if err != nil {
@@ -328,14 +373,17 @@ func (o *traceOptions) walkAndWrite(ctx context.Context, req *traceRequest, in w
 		return withCode(exitError, err)
 	}
 	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window), Tokens: reg, Node: in.node}
+	if err := linkedMeta(ctx, &meta, in, trace); err != nil {
+		return withCode(exitError, err)
+	}
 	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, o.render, logf)
 	if err != nil {
 		return withCode(exitError, err)
 	}
 	fmt.Fprintf(stdout, "%s\n", strings.Join(files, "\n"))
-	logf("flowtrace: %d addresses, %d transfers, %d requests in %d round trips, %d blocks scanned, %s: %s",
+	logf("flowtrace: %d addresses, %d transfers, %d requests in %d round trips, %d blocks scanned, %s: %s%s",
 		len(trace.Nodes), len(trace.Transfers), trace.Stats.Requests, trace.Stats.RoundTrips, trace.Stats.BlocksScanned,
-		trace.Stats.Elapsed.Round(time.Millisecond), stopText(trace.Stats))
+		trace.Stats.Elapsed.Round(time.Millisecond), stopText(trace.Stats), chainRequests(req.chain.Name, primary, in.linked))
 	logf("flowtrace: %s", cacheStatsLine(store, trace.Stats.Usage))
 	if trace.Stats.StopReason == tracer.StopHopFailed {
 		// Said even with --quiet: the outputs are partial.
