@@ -50,6 +50,11 @@ class NodeDiamondProgram extends NodePointProgram {
   }
 }
 const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
+// Above MOVE_LIGHT nodes a drag or zoom draws the nodes only, edges and labels
+// when the view stops (software WebGL: 50 instead of 180 ms a frame at 1,000
+// nodes); above BIG nodes edges are plain lines and only named nodes labelled.
+const MOVE_LIGHT = 500;
+const BIG = 2000;
 
 const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], graph: null, sigma: null, match: new Set(), selectedEdges: new Set(), model: null, expanded: new Set(), selected: '' };
 
@@ -324,11 +329,17 @@ function edgeSize(e) {
   return Math.min(8, 1 + 0.8 * Math.log10(1 + v));
 }
 
+// shortAddress shortens an address, prefixed with its chain when not the trace's.
+function shortAddress(address) {
+  const n = state.model.nodes.get(address);
+  const { chain, id } = where(address, n ? n.chain : state.doc.chain);
+  return (chain !== state.doc.chain ? chain + ': ' : '') + short(id);
+}
+
 function nodeLabel(n) {
   const name = n.labels.length ? n.labels[0].name : '';
   const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
-  const { chain, id } = where(n.address, n.chain);
-  const text = (chain !== state.doc.chain ? chain + ': ' : '') + short(id) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
+  const text = shortAddress(n.address) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
   // Large graphs label only what carries a name: text is the costliest part to lay out.
   return state.big && !user && !name && n.category !== 'seed' ? '' : text;
 }
@@ -483,9 +494,13 @@ function renderLegend() {
 
 function renderTimeline() {
   const box = $('timeline');
-  const blocks = [];
-  state.doc.edges.forEach((e) => e.transfers.forEach((t) => blocks.push(t.block_number)));
-  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block'));
+  // Block numbers of two chains do not compare: the trace's own chain only.
+  const blocks = []; let elsewhere = 0;
+  state.doc.edges.forEach((e) => e.transfers.forEach((t) => {
+    if (edgeChain(e) === state.doc.chain) blocks.push(t.block_number); else elsewhere++;
+  }));
+  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block' + (elsewhere ? ' on ' + state.doc.chain : '')));
+  if (elsewhere) box.append(el('div', elsewhere + ' transfers on other chains not shown', 'hint'));
   if (!blocks.length) return;
   const lo = Math.min(...blocks); const hi = Math.max(...blocks);
   const n = Math.min(100, hi - lo + 1);
@@ -583,7 +598,7 @@ function showNode(addr) {
     tr.dataset.tx = x.tx_hash;
     const txc = el('td');
     txc.append(link(explorer(edgeChain(e), 'tx', x.tx_hash), x.tx_hash));
-    tr.append(el('td', dir + ' ' + short(other), 'mono'), el('td', fmtAmount(x.amount, e.asset), 'amount'), el('td', '#' + x.block_number), txc);
+    tr.append(el('td', dir + ' ' + shortAddress(other), 'mono'), el('td', fmtAmount(x.amount, e.asset), 'amount'), el('td', '#' + x.block_number), txc);
     tt.append(tr);
   });
   p.append(tt);
@@ -752,7 +767,8 @@ async function show(doc) {
   renderTimeline();
   renderLegend();
   if (state.sigma) state.sigma.kill();
-  state.big = doc.nodes.length > 2000;
+  state.big = doc.nodes.length > BIG;
+  const light = doc.nodes.length > MOVE_LIGHT;
   state.match.clear();
   state.selectedEdges.clear();
   const vis = visibleSets();
@@ -766,7 +782,7 @@ async function show(doc) {
     // Discs and diamonds are GL points: software WebGL draws sigma's default
     // disc program (instanced triangles) several times slower (BenchmarkServeRender).
     nodeProgramClasses: { circle: NodePointProgram, diamond: NodeDiamondProgram },
-    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: state.big, hideLabelsOnMove: state.big,
+    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: light, hideLabelsOnMove: light,
     // Search hits and the selected node stand out; a reducer changes only what is drawn.
     nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
     edgeReducer: (id, a) => (state.selectedEdges.has(id) ? { ...a, color: '#e84393', size: a.size + 2, zIndex: 1 } : a),
