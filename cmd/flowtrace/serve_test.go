@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -616,6 +617,166 @@ func TestServeSearchAndExport(t *testing.T) {
 	}
 	if nodes, edges := text(t, ctx, "#shown-nodes"), text(t, ctx, "#shown-edges"); fmt.Sprint(len(doc.Circles)) != nodes || fmt.Sprint(len(doc.Lines)) != edges {
 		t.Errorf("the SVG has %d nodes and %d edges, the page shows %s and %s", len(doc.Circles), len(doc.Lines), nodes, edges)
+	}
+	screenshot(t, ctx)
+	noPageErrors(t, pageErrs)
+}
+
+// btcCase traces the recorded Bitcoin case (fixtures/btc-regtest) into a
+// fresh folder, with --min-value 0: the fixture's 0.1% threshold leaves the
+// miners' fees as skipped dust, and the page is to show their sink too.
+func btcCase(t testing.TB) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "btc")
+	args := append([]string{"trace", "-q", "--replay", filepath.Join(btcTheft, "rpc.replay"), "--render-timeout", "0", "--out", out}, caseArgs(t, btcTheft)...)
+	var sink strings.Builder
+	if code := run(context.Background(), append(args, "--min-value", "0"), &sink, &sink); code != exitOK {
+		t.Fatalf("trace exit %d: %s", code, sink.String())
+	}
+	return out
+}
+
+// btcDoc is what TestServeBitcoinCase reads of a Bitcoin graph.json.
+type btcDoc struct {
+	Chain string   `json:"chain"`
+	Seeds []string `json:"seeds"`
+	Nodes []struct {
+		Address  string            `json:"address"`
+		Chain    string            `json:"chain"`
+		Category string            `json:"category"`
+		Received map[string]string `json:"received"`
+	} `json:"nodes"`
+	Summary struct {
+		Assets []struct {
+			Asset    string            `json:"asset"`
+			Symbol   string            `json:"symbol"`
+			Decimals int               `json:"decimals"`
+			Stolen   string            `json:"stolen"`
+			Buckets  map[string]string `json:"buckets"`
+			Shares   map[string]string `json:"shares"`
+		} `json:"assets"`
+	} `json:"summary"`
+}
+
+// wholeUnits writes base units in whole units with the fraction's trailing
+// zeros dropped, as report.md and the page do (no digit grouping: the
+// amounts of the Bitcoin case are below 1,000).
+func wholeUnits(t *testing.T, amount string, decimals int) string {
+	t.Helper()
+	v, ok := new(big.Int).SetString(amount, 10)
+	if !ok || v.Sign() < 0 || v.Cmp(big.NewInt(1000).Exp(big.NewInt(10), big.NewInt(int64(decimals+3)), nil)) >= 0 {
+		t.Fatalf("amount %q: want a base-unit count below 1,000 whole units", amount)
+	}
+	s := fmt.Sprintf("%0*s", decimals+1, v.String())
+	whole, frac := s[:len(s)-decimals], strings.TrimRight(s[len(s)-decimals:], "0")
+	if frac == "" {
+		return whole
+	}
+	return whole + "." + frac
+}
+
+// TestServeBitcoinCase: the page of a Bitcoin trace draws its transactions
+// as diamonds and the miners' fee sink in a colour of its own, both in the
+// legend as drawn; states every amount in BTC with its 8 decimals (the
+// accounting's buckets, fees among them, and the seed's panel); shows a
+// node's chain; and links nothing, since no explorer is known for regtest.
+func TestServeBitcoinCase(t *testing.T) {
+	dir := btcCase(t)
+	var doc btcDoc
+	if err := json.Unmarshal(readOutput(t, dir, "graph.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var txNode, feeNode string
+	categories := map[string]bool{}
+	for _, n := range doc.Nodes {
+		categories[n.Category] = true
+		switch {
+		case n.Category == "transaction" && txNode == "":
+			txNode = n.Address
+		case n.Category == "fees":
+			feeNode = n.Address
+		}
+	}
+	if txNode == "" || feeNode == "" || len(doc.Summary.Assets) != 1 || doc.Summary.Assets[0].Symbol != "BTC" || doc.Summary.Assets[0].Decimals != 8 {
+		t.Fatalf("the Bitcoin case has transaction node %q, fee node %q, assets %+v: want both and BTC with 8 decimals", txNode, feeNode, doc.Summary.Assets)
+	}
+	_, hs := startServer(t, dir)
+	ctx, pageErrs := browser(t)
+	openPage(t, ctx, hs.URL, pageErrs)
+
+	// The legend lists the graph's categories, each in the colour its nodes are drawn in.
+	legend := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#legend .legend-item')].map(i => [i.dataset.category, i.dataset.color]))`)
+	for c := range categories {
+		if legend[c] == "" {
+			t.Errorf("the legend lacks category %s: %v", c, legend)
+		}
+	}
+	colours := map[string]string{}
+	for c, colour := range legend {
+		if other, dup := colours[colour]; dup {
+			t.Errorf("categories %s and %s share the colour %s", c, other, colour)
+		}
+		colours[colour] = c
+	}
+	type look struct {
+		Color, Type string
+		Size        float64
+	}
+	tx, fee := eval[look](t, ctx, fmt.Sprintf(`flowtraceView.node(%q)`, txNode)), eval[look](t, ctx, fmt.Sprintf(`flowtraceView.node(%q)`, feeNode))
+	if tx.Color != legend["transaction"] || tx.Type != "diamond" {
+		t.Errorf("transaction %s is drawn as %+v, want a diamond in the legend's %s", txNode, tx, legend["transaction"])
+	}
+	if fee.Color != legend["fees"] || fee.Type != "circle" {
+		t.Errorf("the fee sink %s is drawn as %+v, want a circle in the legend's %s", feeNode, fee, legend["fees"])
+	}
+	seedLook := eval[look](t, ctx, fmt.Sprintf(`flowtraceView.node(%q)`, doc.Seeds[0]))
+	if tx.Size >= seedLook.Size {
+		t.Errorf("transaction nodes are drawn %v wide, the seed %v: want them smaller", tx.Size, seedLook.Size)
+	}
+
+	// The accounting: every bucket of the summary, fees among them, in BTC.
+	a := doc.Summary.Assets[0]
+	if a.Buckets["fees"] == "" {
+		t.Fatalf("the summary has no fees bucket: %v", a.Buckets)
+	}
+	buckets := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#accounting [data-bucket]')].map(i => [i.dataset.bucket, i.textContent]))`)
+	for b, amount := range a.Buckets {
+		if want := b + " " + wholeUnits(t, amount, 8) + " BTC (" + a.Shares[b] + ")"; buckets[b] != want {
+			t.Errorf("accounting shows bucket %s as %q, want %q", b, buckets[b], want)
+		}
+	}
+	if acc, want := text(t, ctx, "#accounting .asset-name"), "BTC — stolen "+wholeUnits(t, a.Stolen, 8)+" BTC"; acc != want {
+		t.Errorf("accounting heads %q, want %q", acc, want)
+	}
+	if body := text(t, ctx, "body"); strings.Contains(body, "ETH") {
+		t.Errorf("the page of a Bitcoin trace mentions ETH: %q", body)
+	}
+
+	// The seed's panel: its chain, what it received in BTC, no explorer links.
+	seed := doc.Seeds[0]
+	var received string
+	for _, n := range doc.Nodes {
+		if n.Address == seed {
+			received = n.Received["native"]
+		}
+	}
+	clickNode(t, ctx, seed)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#panel[data-address=%q] table.transfers tr`, seed))))
+	facts := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#panel table.facts tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent]))`)
+	if facts["chain"] != doc.Chain || doc.Chain != "bitcoin-regtest" {
+		t.Errorf("the seed's panel says chain %q, graph.json %q: want bitcoin-regtest", facts["chain"], doc.Chain)
+	}
+	if panel, want := text(t, ctx, "#panel"), "received "+wholeUnits(t, received, 8)+" BTC"; !strings.Contains(panel, want) {
+		t.Errorf("the seed's panel lacks %q: %q", want, panel)
+	}
+	amounts := eval[[]string](t, ctx, `[...document.querySelectorAll('#panel table.transfers tr')].map(r => r.cells[1].textContent)`)
+	for _, s := range amounts {
+		if !strings.HasSuffix(s, " BTC") {
+			t.Errorf("the seed's transfer of %q is not in BTC", s)
+		}
+	}
+	if links := eval[[]string](t, ctx, `[...document.querySelectorAll('#panel a')].map(a => a.href)`); len(links) > 0 {
+		t.Errorf("the panel links %v: no explorer is known for bitcoin-regtest", links)
 	}
 	screenshot(t, ctx)
 	noPageErrors(t, pageErrs)

@@ -24,6 +24,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/flowtrace/flowtrace/chains/networks"
 )
 
 //go:embed web/dist/app.js web/dist/app.css web/index.html
@@ -50,7 +52,7 @@ type ExpandFunc func(ctx context.Context, dir, chain, address string) error
 type Options struct {
 	// Dir is a trace output folder (graph.json) or a batch folder (cases/*/graph.json).
 	Dir string
-	// Explorers links transactions and addresses per chain; nil uses DefaultExplorers.
+	// Explorers links transactions and addresses per chain; nil uses DefaultExplorers().
 	Explorers map[string]Explorer
 	// Expand, when set, lets the page grow the graph by one hop from a node.
 	Expand ExpandFunc
@@ -64,12 +66,21 @@ type Explorer struct {
 	Address string `json:"address"`
 }
 
-// DefaultExplorers are the block explorers linked when no config is given.
-var DefaultExplorers = map[string]Explorer{
-	"ethereum": {Tx: "https://etherscan.io/tx/{tx}", Address: "https://etherscan.io/address/{address}"},
-	"sepolia":  {Tx: "https://sepolia.etherscan.io/tx/{tx}", Address: "https://sepolia.etherscan.io/address/{address}"},
-	"holesky":  {Tx: "https://holesky.etherscan.io/tx/{tx}", Address: "https://holesky.etherscan.io/address/{address}"},
-	"bitcoin":  {Tx: "https://mempool.space/tx/{tx}", Address: "https://mempool.space/address/{address}"},
+// DefaultExplorers are the block explorers linked when no config is given:
+// those of the chain registry (chains/networks). A chain without one (a dev
+// chain, Bitcoin, which the registry does not list) gets no links.
+func DefaultExplorers() map[string]Explorer {
+	ex := map[string]Explorer{}
+	all, err := networks.All()
+	if err != nil {
+		return ex // unreachable: the registry's tests read the embedded file
+	}
+	for _, n := range all {
+		if n.Explorer != "" {
+			ex[n.Name] = Explorer{Tx: n.TxURL("{tx}"), Address: n.AddressURL("{address}")}
+		}
+	}
+	return ex
 }
 
 // Server serves one folder.
@@ -105,7 +116,7 @@ func New(opts Options) (*Server, error) {
 		s.token = hex.EncodeToString(b[:])
 	}
 	if s.opts.Explorers == nil {
-		s.opts.Explorers = DefaultExplorers
+		s.opts.Explorers = DefaultExplorers()
 	}
 	page, err := fs.ReadFile(webFS, "web/index.html")
 	if err != nil {

@@ -132,3 +132,17 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("the page lacks its session token or the SameSite cookie")
 	}
 }
+
+// TestDefaultExplorersFromRegistry: the links come from the chain registry;
+// a chain it gives no explorer (dev) or does not list (Bitcoin) has none.
+func TestDefaultExplorersFromRegistry(t *testing.T) {
+	ex := DefaultExplorers()
+	if got, want := ex["ethereum"], (Explorer{Tx: "https://etherscan.io/tx/{tx}", Address: "https://etherscan.io/address/{address}"}); got != want {
+		t.Errorf("ethereum explorer %+v, want %+v", got, want)
+	}
+	for _, chain := range []string{"dev", "bitcoin", "bitcoin-regtest"} {
+		if e, ok := ex[chain]; ok {
+			t.Errorf("%s has explorer %+v, want none (the registry gives none)", chain, e)
+		}
+	}
+}

@@ -3,25 +3,58 @@
 // in the page with textContent or drawn on the canvas, never parsed as HTML.
 import Graph from 'graphology';
 import Sigma from 'sigma';
+import { NodePointProgram } from 'sigma/rendering';
 
 const token = document.querySelector('meta[name="flowtrace-token"]').content;
 const $ = (id) => document.getElementById(id);
 
-// Node looks per category, as in graph.dot's legend (graph/dot.go).
+// Node looks per category: the colours of graph.dot's legend (graph/dot.go),
+// but a UTXO chain's transactions are small grey diamonds and the miners'
+// fee sink is gold (graph.dot's pale fills need the outline it draws).
 const STYLES = {
-  seed: ['octagon', '#e74c3c', '#ffffff'],
-  eoa: ['ellipse', '#dfe6e9', '#000000'],
-  contract: ['rectangle', '#b2bec3', '#000000'],
-  exchange: ['pentagon', '#27ae60', '#ffffff'],
-  bridge: ['tag', '#2980b9', '#ffffff'],
-  mixer: ['octagon', '#8e44ad', '#ffffff'],
-  dex: ['barrel', '#f39c12', '#000000'],
-  sanctioned: ['octagon', '#000000', '#ffffff'],
-  other: ['round-rectangle', '#ecf0f1', '#000000'],
-  cross_chain: ['tag', '#d6eaf8', '#000000'],
-  group: ['round-rectangle', '#f5f6fa', '#000000'],
+  seed: { color: '#e74c3c', size: 9 },
+  eoa: { color: '#dfe6e9' },
+  contract: { color: '#b2bec3' },
+  exchange: { color: '#27ae60' },
+  bridge: { color: '#2980b9' },
+  mixer: { color: '#8e44ad' },
+  dex: { color: '#f39c12' },
+  sanctioned: { color: '#000000' },
+  other: { color: '#ecf0f1' },
+  cross_chain: { color: '#d6eaf8' },
+  transaction: { color: '#7f8c8d', size: 5, type: 'diamond' },
+  fees: { color: '#b7950b', size: 7 },
 };
+const GROUP_COLOR = '#95a5a6';
+const styleOf = (category) => ({ size: 6, type: 'circle', ...(STYLES[category] || STYLES.other) });
+
+// The diamond of a transaction node: sigma's point program with another
+// fragment shader (inside where |x| + |y| < 1/2, smoothed over one pixel).
+const DIAMOND_SHADER = `
+precision mediump float;
+varying vec4 v_color;
+varying float v_border;
+void main(void) {
+  vec2 m = gl_PointCoord - vec2(0.5, 0.5);
+  float dist = 0.5 - (abs(m.x) + abs(m.y));
+  #ifdef PICKING_MODE
+  if (dist > v_border) gl_FragColor = v_color; else gl_FragColor = vec4(0.0);
+  #else
+  gl_FragColor = mix(vec4(0.0), v_color, clamp(dist / v_border, 0.0, 1.0));
+  #endif
+}
+`;
+class NodeDiamondProgram extends NodePointProgram {
+  getDefinition() {
+    return { ...super.getDefinition(), FRAGMENT_SHADER_SOURCE: DIAMOND_SHADER };
+  }
+}
 const MIN_FAN_OUT = 4; // plain leaves of one payer folded into a group
+// Above MOVE_LIGHT nodes a drag or zoom draws the nodes only, edges and labels
+// when the view stops (software WebGL: 50 instead of 180 ms a frame at 1,000
+// nodes); above BIG nodes edges are plain lines and only named nodes labelled.
+const MOVE_LIGHT = 500;
+const BIG = 2000;
 
 const state = { big: false, cfg: null, caseId: '', doc: null, userLabels: [], graph: null, sigma: null, match: new Set(), selectedEdges: new Set(), model: null, expanded: new Set(), selected: '' };
 
@@ -42,11 +75,52 @@ function link(url, text) {
   return a;
 }
 
+// explorer is the page of a tx or an address on the block explorer the
+// config gives the chain, or '' when it gives none.
 function explorer(chain, kind, value) {
   const ex = state.cfg && state.cfg.explorers && state.cfg.explorers[chain];
   if (!ex || !ex[kind]) return '';
   const url = ex[kind].replace('{' + kind + '}', encodeURIComponent(value));
   return /^https?:\/\//.test(url) ? url : '';
+}
+
+// chainsOf lists the chains of a trace: its own, its nodes' and edges', and
+// those qualifying the addresses and assets of another chain ("bitcoin:…").
+function chainsOf(doc) {
+  const chains = new Set([doc.chain]);
+  doc.nodes.forEach((n) => chains.add(n.chain));
+  doc.edges.forEach((e) => chains.add(e.chain));
+  [...(doc.summary.assets || []).map((a) => a.asset), ...doc.edges.map((e) => e.asset)].forEach((a) => {
+    if (a.endsWith(':native')) chains.add(a.slice(0, -':native'.length));
+  });
+  return chains;
+}
+
+// where splits an address or asset into its chain and its id there: one of
+// another chain is written "<chain>:<id>" in graph.json.
+function where(id, chain) {
+  const i = id.indexOf(':');
+  const c = i > 0 ? id.slice(0, i) : '';
+  if (c && c !== state.doc.chain && state.model.chains.has(c)) return { chain: c, id: id.slice(i + 1) };
+  return { chain, id };
+}
+
+const chainOf = (n) => where(n.address, n.chain).chain;
+const edgeChain = (e) => where(e.asset, e.chain).chain;
+
+// txChain is the chain of a transaction hash, from the edges that carry it.
+function txChain(hash) {
+  const edges = state.model.txIndex.get(hash.toLowerCase());
+  return edges ? edgeChain(edges[0]) : state.doc.chain;
+}
+
+// nodeLink links a node to its explorer page: a UTXO transaction ("tx:<txid>")
+// as a transaction, a plain address as an address; hubs and sinks
+// ("thorchain:…", "fee:miners") have no page.
+function nodeLink(n) {
+  const { chain, id } = where(n.address, n.chain);
+  if (id.startsWith('tx:')) return link(explorer(chain, 'tx', id.slice(3)), n.address);
+  return link(id.includes(':') ? '' : explorer(chain, 'address', id), n.address);
 }
 
 function short(a) {
@@ -64,11 +138,15 @@ async function api(path, body) {
   return data;
 }
 
-// Asset metadata: symbol and decimals from the summary and the edges.
+const isNative = (asset) => asset === 'native' || asset.endsWith(':native');
+
+// Asset metadata: symbol and decimals from graph.json's summary (the
+// trace's own coin among them: ETH with 18 decimals, BTC with 8); an asset
+// the summary lacks has its edges' symbol and no decimals (base units).
 function assetInfo(doc) {
   const info = new Map();
   for (const a of doc.summary.assets || []) info.set(a.asset, { symbol: a.symbol || short(a.asset), decimals: a.decimals });
-  for (const e of doc.edges) if (!info.has(e.asset)) info.set(e.asset, { symbol: e.symbol || short(e.asset), decimals: e.asset === 'native' ? 18 : 0 });
+  for (const e of doc.edges) if (!info.has(e.asset)) info.set(e.asset, { symbol: e.symbol || short(e.asset), decimals: null });
   return info;
 }
 
@@ -78,10 +156,30 @@ function units(amount, decimals) {
   return Number(v / d) + Number(v % d) / Number(d);
 }
 
+// exactUnits writes base units in whole units, exactly: digits grouped,
+// trailing zeros of the fraction dropped (as report.md writes them).
+function exactUnits(amount, decimals) {
+  let v = BigInt(amount || '0');
+  const sign = v < 0n ? '-' : '';
+  if (v < 0n) v = -v;
+  const digits = v.toString().padStart(decimals + 1, '0');
+  const whole = BigInt(digits.slice(0, digits.length - decimals)).toLocaleString('en-US');
+  const frac = digits.slice(digits.length - decimals).replace(/0+$/, '');
+  return sign + whole + (frac ? '.' + frac : '');
+}
+
 function fmtAmount(amount, asset) {
-  const a = state.model.assets.get(asset) || { symbol: short(asset), decimals: 0 };
-  const n = units(amount, a.decimals);
-  return n.toLocaleString('en-US', { maximumFractionDigits: n < 1 ? 6 : 2 }) + ' ' + a.symbol;
+  const a = state.model.assets.get(asset) || { symbol: short(asset), decimals: null };
+  if (a.decimals === null || a.decimals === undefined) return exactUnits(amount, 0) + ' base units of ' + a.symbol;
+  return exactUnits(amount, a.decimals) + ' ' + a.symbol;
+}
+
+// assetName is an asset's symbol, with its chain when not the trace's own.
+function assetName(asset) {
+  const a = state.model.assets.get(asset);
+  const symbol = a ? a.symbol : short(asset);
+  const { chain } = where(asset, state.doc.chain);
+  return chain === state.doc.chain ? symbol : symbol + ' (' + chain + ')';
 }
 
 // buildModel indexes graph.json and finds the fan-outs to collapse: a
@@ -136,7 +234,7 @@ function buildModel(doc) {
     if (!txIndex.has(t.tx_hash.toLowerCase())) txIndex.set(t.tx_hash.toLowerCase(), []);
     txIndex.get(t.tx_hash.toLowerCase()).push(e);
   }));
-  return { nodes, out, inc, groups, groupOf, patternsOf, txIndex, assets: assetInfo(doc) };
+  return { nodes, out, inc, groups, groupOf, patternsOf, txIndex, assets: assetInfo(doc), chains: chainsOf(doc) };
 }
 
 // filters returns the predicate of visible edges and the pattern filter.
@@ -231,11 +329,17 @@ function edgeSize(e) {
   return Math.min(8, 1 + 0.8 * Math.log10(1 + v));
 }
 
+// shortAddress shortens an address, prefixed with its chain when not the trace's.
+function shortAddress(address) {
+  const n = state.model.nodes.get(address);
+  const { chain, id } = where(address, n ? n.chain : state.doc.chain);
+  return (chain !== state.doc.chain ? chain + ': ' : '') + short(id);
+}
+
 function nodeLabel(n) {
   const name = n.labels.length ? n.labels[0].name : '';
   const user = state.userLabels.find((l) => l.address.toLowerCase() === n.address.toLowerCase());
-  const chain = n.chain !== state.doc.chain ? n.chain + ': ' : '';
-  const text = chain + short(n.address) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
+  const text = shortAddress(n.address) + (user ? ' · ' + user.label : name ? ' · ' + name : '');
   // Large graphs label only what carries a name: text is the costliest part to lay out.
   return state.big && !user && !name && n.category !== 'seed' ? '' : text;
 }
@@ -259,12 +363,12 @@ function buildGraph(vis, pos) {
   const at = (id) => pos.get(id) || anywhere;
   for (const n of state.doc.nodes) {
     const p = at(n.address);
-    const st = STYLES[n.category] || STYLES.other;
-    g.addNode(n.address, { x: p.x, y: -p.y, size: n.category === 'seed' ? 9 : 6, color: st[1], label: nodeLabel(n), hidden: !vis.nodes.has(n.address) });
+    const st = styleOf(n.category);
+    g.addNode(n.address, { x: p.x, y: -p.y, size: st.size, color: st.color, type: st.type, label: nodeLabel(n), hidden: !vis.nodes.has(n.address) });
   }
   for (const grp of m.groups.values()) {
     const p = at(grp.id);
-    g.addNode(grp.id, { x: p.x, y: -p.y, size: 10, color: '#95a5a6', label: grp.members.length + ' addresses (click to expand)', hidden: !vis.groups.has(grp.id) });
+    g.addNode(grp.id, { x: p.x, y: -p.y, size: 10, color: GROUP_COLOR, label: grp.members.length + ' addresses (click to expand)', hidden: !vis.groups.has(grp.id) });
     const ge = 'ge:' + grp.id;
     g.addEdgeWithKey(ge, grp.payer, grp.id, { size: 2.5, color: EDGE_COLORS.grouped, hidden: !shownEdge(vis, ge) });
     grp.targets.forEach((t, i) => {
@@ -273,7 +377,7 @@ function buildGraph(vis, pos) {
     });
   }
   for (const e of state.doc.edges) {
-    g.addEdgeWithKey(e.id, e.from, e.to, { size: edgeSize(e), color: e.asset === 'native' ? EDGE_COLORS.native : EDGE_COLORS.token, hidden: !shownEdge(vis, e.id) });
+    g.addEdgeWithKey(e.id, e.from, e.to, { size: edgeSize(e), color: isNative(e.asset) ? EDGE_COLORS.native : EDGE_COLORS.token, hidden: !shownEdge(vis, e.id) });
   }
   return g;
 }
@@ -328,35 +432,75 @@ function fillSelect(sel, entries, keep) {
   if (keep) sel.value = keep;
 }
 
+// BUCKET_CLASSES colour the accounting's buckets; the other buckets are grey.
+const BUCKET_CLASSES = ['exchange', 'bridge', 'bridged_arrived', 'refunded', 'mixer', 'swapped', 'fees', 'dormant', 'below_threshold'];
+
+// renderAccounting draws a bar per asset: each bucket with its amount and
+// share. Value that arrived from another asset (a followed swap, a bridge's
+// payout) is said beside the stolen amount, as the shares count it.
 function renderAccounting() {
   const box = $('accounting');
   box.replaceChildren(el('h3', 'Where the stolen value went'));
   for (const a of state.doc.summary.assets || []) {
-    const row = el('div');
-    row.append(el('div', (a.symbol || short(a.asset)) + ' — stolen ' + fmtAmount(a.stolen, a.asset), 'asset-name'));
+    const row = el('div', undefined, 'asset');
+    row.dataset.asset = a.asset;
+    let head = assetName(a.asset) + ' — stolen ' + fmtAmount(a.stolen, a.asset);
+    if (a.swapped_in) head += ' · swapped in ' + fmtAmount(a.swapped_in, a.asset);
+    if (a.bridged_in) head += ' · bridged in ' + fmtAmount(a.bridged_in, a.asset);
+    row.append(el('div', head, 'asset-name'));
     const bar = el('div', undefined, 'bar');
     const legend = el('div', undefined, 'legend');
     for (const [bucket, share] of Object.entries(a.shares || {}).sort()) {
       const pct = parseFloat(share) || 0;
-      const cls = 'b-' + (['exchange', 'bridge', 'mixer', 'swapped', 'dormant', 'below_threshold'].includes(bucket) ? bucket : bucket.startsWith('not_followed') ? 'not_followed' : 'other');
+      const cls = 'b-' + (BUCKET_CLASSES.includes(bucket) ? bucket : bucket.startsWith('not_followed') ? 'not_followed' : 'other');
+      const text = bucket + ' ' + fmtAmount((a.buckets || {})[bucket] || '0', a.asset) + ' (' + share + ')';
       const seg = el('span', undefined, cls);
       seg.style.width = pct + '%';
-      seg.title = bucket + ' ' + share;
+      seg.title = text;
       bar.append(seg);
       const item = el('span');
-      item.append(el('span', undefined, 'swatch ' + cls), document.createTextNode(bucket + ' ' + share));
+      item.dataset.bucket = bucket;
+      item.append(el('span', undefined, 'swatch ' + cls), document.createTextNode(text));
       legend.append(item);
+    }
+    if (a.bridged_to) {
+      Object.entries(a.bridged_to).sort().forEach(([chain, amount]) => legend.append(el('span', 'bridge to ' + chain + ' ' + fmtAmount(amount, a.asset))));
     }
     row.append(bar, legend);
     box.append(row);
   }
 }
 
+// renderLegend lists the node categories the graph has, as drawn.
+function renderLegend() {
+  const box = $('legend');
+  box.replaceChildren();
+  const present = new Set(state.doc.nodes.map((n) => (STYLES[n.category] ? n.category : 'other')));
+  const entry = (name, color, shape) => {
+    const item = el('div', undefined, 'legend-item');
+    item.dataset.category = name;
+    item.dataset.color = color;
+    const mark = el('span', undefined, 'mark ' + shape);
+    mark.style.background = color;
+    item.append(mark, document.createTextNode(name));
+    box.append(item);
+  };
+  Object.keys(STYLES).filter((c) => present.has(c)).forEach((c) => {
+    const st = styleOf(c);
+    entry(c, st.color, st.type);
+  });
+  if (state.model.groups.size) entry('N addresses (fan-out)', GROUP_COLOR, 'circle');
+}
+
 function renderTimeline() {
   const box = $('timeline');
-  const blocks = [];
-  state.doc.edges.forEach((e) => e.transfers.forEach((t) => blocks.push(t.block_number)));
-  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block'));
+  // Block numbers of two chains do not compare: the trace's own chain only.
+  const blocks = []; let elsewhere = 0;
+  state.doc.edges.forEach((e) => e.transfers.forEach((t) => {
+    if (edgeChain(e) === state.doc.chain) blocks.push(t.block_number); else elsewhere++;
+  }));
+  box.replaceChildren(el('h3', 'Timeline: ' + blocks.length + ' transfers by block' + (elsewhere ? ' on ' + state.doc.chain : '')));
+  if (elsewhere) box.append(el('div', elsewhere + ' transfers on other chains not shown', 'hint'));
   if (!blocks.length) return;
   const lo = Math.min(...blocks); const hi = Math.max(...blocks);
   const n = Math.min(100, hi - lo + 1);
@@ -399,10 +543,10 @@ function showNode(addr) {
   p.replaceChildren();
   p.dataset.address = addr;
   const h = el('h2');
-  h.append(link(explorer(n.chain, 'address', n.address), n.address));
+  h.append(nodeLink(n));
   p.append(h);
-  const t = el('table');
-  kv(t, 'chain', n.chain); kv(t, 'category', n.category); kv(t, 'hop', n.depth);
+  const t = el('table', undefined, 'facts');
+  kv(t, 'chain', chainOf(n)); kv(t, 'category', n.category); kv(t, 'hop', n.depth);
   kv(t, 'first seen', 'block ' + n.first_seen_block); kv(t, 'contract', n.is_contract ? 'yes' : 'no');
   if (n.stop) kv(t, 'stop', n.stop);
   p.append(t);
@@ -418,7 +562,7 @@ function showNode(addr) {
   p.append(el('h3', 'Received / held'));
   const rh = el('table');
   const assets = new Set([...Object.keys(n.received || {}), ...Object.keys(n.held || {})]);
-  assets.forEach((a) => kv(rh, state.model.assets.has(a) ? state.model.assets.get(a).symbol : short(a),
+  assets.forEach((a) => kv(rh, assetName(a),
     'received ' + fmtAmount((n.received || {})[a] || '0', a) + ' · held ' + fmtAmount((n.held || {})[a] || '0', a)));
   if (!assets.size) kv(rh, '—', 'nothing tainted');
   p.append(rh);
@@ -434,7 +578,7 @@ function showNode(addr) {
       const ev = el('ul');
       (pt.evidence || []).forEach((e) => {
         const eli = el('li');
-        eli.append(link(explorer(state.doc.chain, 'tx', e.tx_hash), short(e.tx_hash)), document.createTextNode(' block ' + e.block));
+        eli.append(link(explorer(txChain(e.tx_hash), 'tx', e.tx_hash), short(e.tx_hash)), document.createTextNode(' block ' + e.block));
         ev.append(eli);
       });
       li.append(ev);
@@ -453,8 +597,8 @@ function showNode(addr) {
     const tr = el('tr');
     tr.dataset.tx = x.tx_hash;
     const txc = el('td');
-    txc.append(link(explorer(e.chain, 'tx', x.tx_hash), x.tx_hash));
-    tr.append(el('td', dir + ' ' + short(other), 'mono'), el('td', fmtAmount(x.amount, e.asset)), el('td', '#' + x.block_number), txc);
+    txc.append(link(explorer(edgeChain(e), 'tx', x.tx_hash), x.tx_hash));
+    tr.append(el('td', dir + ' ' + shortAddress(other), 'mono'), el('td', fmtAmount(x.amount, e.asset), 'amount'), el('td', '#' + x.block_number), txc);
     tt.append(tr);
   });
   p.append(tt);
@@ -617,12 +761,14 @@ async function show(doc) {
   phase('model');
   $('count-nodes').textContent = doc.nodes.length;
   $('count-edges').textContent = doc.edges.length;
-  fillSelect($('f-asset'), [...state.model.assets].map(([a, i]) => [a, i.symbol + (a === 'native' ? '' : ' ' + short(a))]), $('f-asset').value);
+  fillSelect($('f-asset'), [...state.model.assets].map(([a]) => [a, assetName(a) + (isNative(a) ? '' : ' ' + short(where(a, doc.chain).id))]), $('f-asset').value);
   fillSelect($('f-pattern'), [...new Set((doc.patterns || []).map((p) => p.kind))].sort().map((k) => [k, k]), $('f-pattern').value);
   renderAccounting(); // before the graph: the footer's height sets the graph's
   renderTimeline();
+  renderLegend();
   if (state.sigma) state.sigma.kill();
-  state.big = doc.nodes.length > 2000;
+  state.big = doc.nodes.length > BIG;
+  const light = doc.nodes.length > MOVE_LIGHT;
   state.match.clear();
   state.selectedEdges.clear();
   const vis = visibleSets();
@@ -633,7 +779,10 @@ async function show(doc) {
   state.sigma = new Sigma(state.graph, $('graph'), {
     // Large graphs: plain lines (cheaper than arrows) and fewer labels.
     defaultEdgeType: state.big ? 'line' : 'arrow', renderEdgeLabels: false, labelRenderedSizeThreshold: state.big ? 8 : 5, labelSize: 11, labelDensity: state.big ? 0.1 : 1,
-    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: state.big, hideLabelsOnMove: state.big,
+    // Discs and diamonds are GL points: software WebGL draws sigma's default
+    // disc program (instanced triangles) several times slower (BenchmarkServeRender).
+    nodeProgramClasses: { circle: NodePointProgram, diamond: NodeDiamondProgram },
+    zIndex: true, minCameraRatio: 0.02, maxCameraRatio: 20, hideEdgesOnMove: light, hideLabelsOnMove: light,
     // Search hits and the selected node stand out; a reducer changes only what is drawn.
     nodeReducer: (id, a) => (state.match.has(id) || id === state.selected ? { ...a, highlighted: true, zIndex: 1, forceLabel: true } : a),
     edgeReducer: (id, a) => (state.selectedEdges.has(id) ? { ...a, color: '#e84393', size: a.size + 2, zIndex: 1 } : a),
@@ -693,6 +842,11 @@ window.flowtraceView = {
     const p = state.sigma.graphToViewport({ x: a.x, y: a.y });
     return { x: r.left + p.x, y: r.top + p.y, visible: !a.hidden };
   },
+  // node is how a node is drawn: colour, program type and size.
+  node(id) {
+    const a = state.graph.getNodeAttributes(id);
+    return { color: a.color, type: a.type, size: a.size };
+  },
   groups() {
     return [...state.model.groups.values()].map((g) => ({ id: g.id, payer: g.payer, members: g.members, visible: !state.graph.getNodeAttribute(g.id, 'hidden') }));
   },
@@ -711,6 +865,26 @@ window.flowtraceView = {
         const st = cam.getState();
         cam.setState({ x: st.x + 0.002, y: st.y }); // sigma draws in the next frame
         i++;
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
+  },
+  // drag pans by dragging the view with the mouse, as an investigator does:
+  // a mousedown on the graph, a mousemove 8 px further on each of n frames,
+  // a mouseup; it resolves to the mean time between frames, in ms.
+  drag(n) {
+    const target = state.sigma.getMouseCaptor().container;
+    const r = target.getBoundingClientRect();
+    const x = r.left + r.width / 2; const y = r.top + r.height / 2;
+    const send = (type, dx) => target.dispatchEvent(new MouseEvent(type, { clientX: x - dx, clientY: y, button: 0, buttons: type === 'mouseup' ? 0 : 1, bubbles: true }));
+    return new Promise((resolve) => {
+      let i = 0; let start = 0;
+      const step = (t) => {
+        if (i === 0) { start = t; send('mousedown', 0); }
+        if (i === n) { send('mouseup', 8 * n); resolve((t - start) / n); return; }
+        i++;
+        send('mousemove', 8 * i); // sigma draws in the next frame
         requestAnimationFrame(step);
       };
       requestAnimationFrame(step);
