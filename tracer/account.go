@@ -48,10 +48,8 @@ func (w *walker) checkAccounted(t *Trace) error {
 // unexplainedList is the ledger's unexplained outflows in a stable order.
 func (l *ledger) unexplainedList() []Unexplained {
 	var out []Unexplained
-	for _, byAsset := range l.unexplained {
-		for _, u := range byAsset {
-			out = append(out, Unexplained{Address: u.Address, Asset: u.Asset, Amount: new(big.Int).Set(u.Amount), TxHash: u.TxHash, Block: u.Block})
-		}
+	for _, u := range l.unexplained {
+		out = append(out, Unexplained{Address: u.Address, Asset: u.Asset, Amount: new(big.Int).Set(u.Amount), TxHash: u.TxHash, Block: u.Block})
 	}
 	slices.SortFunc(out, func(a, b Unexplained) int {
 		return cmp.Or(strings.Compare(string(a.Address), string(b.Address)), strings.Compare(string(a.Asset), string(b.Asset)))

@@ -211,9 +211,10 @@ func (w *walker) run(ctx context.Context) {
 			return
 		}
 		for _, t := range found {
-			w.read[t.ID()] = true
+			id := t.ID()
+			w.read[id] = true
 			switch {
-			case !inFrontier[t.From] && w.ledger.isOutflow(t):
+			case !inFrontier[t.From] && w.ledger.isOutflow(id):
 				// read before as its sender's outflow: booked already
 			case !inFrontier[t.From] && w.passThroughInflow(t, inFrontier):
 				w.ledger.addCredit(t, false)
@@ -223,7 +224,7 @@ func (w *walker) run(ctx context.Context) {
 			case t.From == t.To:
 				w.skip(t, "self-transfer (moves nothing)")
 			default:
-				w.ledger.addOutflow(t)
+				w.ledger.addOutflow(t, id)
 			}
 		}
 		w.ledger.propagate(w.trusted)
@@ -295,16 +296,17 @@ func (w *walker) frontier() ([]Address, BlockRange) {
 func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 	var fresh []Address
 	firstSeen := map[Address]uint64{}
-	for _, t := range w.ledger.outflows {
-		if _, known := w.nodes[t.To]; known || !w.kept(t) {
-			continue
+	w.ledger.outflowEvents(func(e *event) {
+		t := &e.t
+		if _, known := w.nodes[t.To]; known || !w.keptEvent(e) {
+			return
 		}
 		if _, seen := firstSeen[t.To]; !seen {
 			fresh = append(fresh, t.To)
 			firstSeen[t.To] = t.BlockNumber
 		}
 		firstSeen[t.To] = min(firstSeen[t.To], t.BlockNumber)
-	}
+	})
 	slices.Sort(fresh)
 	if w.opts.MaxAddresses > 0 && len(w.nodes)+len(fresh) > w.opts.MaxAddresses {
 		room := max(w.opts.MaxAddresses-len(w.nodes), 0)
@@ -437,12 +439,18 @@ func (w *walker) trusted(t Transfer) bool {
 }
 
 // kept reports whether a traced transfer carried at least the threshold.
-func (w *walker) kept(t Transfer) bool {
-	x := w.ledger.tainted[t.ID()]
+func (w *walker) kept(t Transfer) bool { return w.keptTaint(t.Asset, w.ledger.taint(t.ID())) }
+
+// keptEvent is kept for a booked outflow.
+func (w *walker) keptEvent(e *event) bool { return w.keptTaint(e.t.Asset, w.ledger.tainted[e.n]) }
+
+// keptTaint reports whether x, the stolen part of a transfer of asset, is
+// at least the threshold.
+func (w *walker) keptTaint(asset Asset, x *big.Int) bool {
 	if x == nil || x.Sign() == 0 {
 		return false
 	}
-	th := w.thresholds[t.Asset]
+	th := w.thresholds[asset]
 	return th == nil || x.Cmp(th) >= 0
 }
 
