@@ -334,25 +334,35 @@ func (r *reader) str() string {
 	switch tag[0] {
 	case 0:
 		return string(r.bytes())
-	case 1:
-		return "0x" + hex.EncodeToString(r.bytes())
-	case 2:
-		digits := []byte(hex.EncodeToString(r.bytes()))
-		mask := r.take((len(digits) + 7) / 8)
+	case 1, 2:
+		raw := r.bytes()
+		var mask []byte
+		if tag[0] == 2 {
+			mask = r.take((2*len(raw) + 7) / 8)
+		}
 		if r.err != nil {
 			return ""
 		}
-		for i := range digits {
-			if mask[i/8]&(1<<(i%8)) != 0 {
-				if digits[i] < 'a' {
-					r.err = errCorrupt
-					return ""
+		// One allocation: the digits are written into the string's own bytes.
+		var b strings.Builder
+		b.Grow(2 + 2*len(raw))
+		b.WriteString("0x")
+		for i, c := range raw {
+			for k, d := range [2]byte{hexDigits[c>>4], hexDigits[c&0xf]} {
+				if j := 2*i + k; mask != nil && mask[j/8]&(1<<(j%8)) != 0 {
+					if d < 'a' {
+						r.err = errCorrupt
+						return ""
+					}
+					d -= 'a' - 'A'
 				}
-				digits[i] -= 'a' - 'A'
+				b.WriteByte(d)
 			}
 		}
-		return "0x" + string(digits)
+		return b.String()
 	}
 	r.err = errCorrupt
 	return ""
 }
+
+const hexDigits = "0123456789abcdef"

@@ -233,7 +233,14 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		}
 	}
 
-	var out []tracer.Transfer
+	n := 0
+	for _, a := range addrs {
+		if e := cached[a]; e != nil {
+			n += len(e.transfers)
+		}
+		n += len(fetched[a])
+	}
+	out := make([]tracer.Transfer, 0, n)
 	for _, a := range addrs {
 		if e := cached[a]; e != nil {
 			for _, t := range e.transfers {

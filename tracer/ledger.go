@@ -30,7 +30,7 @@ type ledger struct {
 	// recredited sums, per asset, the seeds' inflows from traced senders
 	// beyond the taint those senders carried: stolen value.
 	recredited map[Asset]*big.Int
-	outflows   map[string]Transfer // transfers sent by expanded nodes, by ID
+	outflows   map[string]*event // transfers sent by expanded nodes, by ID
 
 	// sorted holds the events booked before the last merge, in chain order;
 	// added lists those booked since. Each level sorts only its new events
@@ -83,7 +83,7 @@ type slotKey struct{ addr, asset int32 }
 
 func newLedger(m TaintModel) *ledger {
 	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{},
-		outflows: map[string]Transfer{}, ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
+		outflows: map[string]*event{}, ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
 		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}}
 }
 
@@ -104,10 +104,13 @@ func (l *ledger) addCredit(t Transfer, stolen bool) {
 
 // addOutflow books t, whose ID is id, as an outflow of an expanded node.
 func (l *ledger) addOutflow(t Transfer, id string) {
-	if _, known := l.outflows[id]; !known {
-		l.added = append(l.added, l.newEvent(t, id, false))
+	if e := l.outflows[id]; e != nil {
+		e.t = t // read again: the same transfer, as last answered
+		return
 	}
-	l.outflows[id] = t
+	e := l.newEvent(t, id, false)
+	l.added = append(l.added, e)
+	l.outflows[id] = e
 }
 
 // isOutflow reports whether the transfer with ID id was booked as an outflow.

@@ -30,6 +30,7 @@ func (w *walker) result() *Trace {
 		t.Nodes = append(t.Nodes, n)
 	}
 	// The ledger keeps its outflows in chain order, the order of t.Transfers.
+	t.Transfers = make([]TracedTransfer, 0, len(w.ledger.outflows))
 	w.ledger.outflowEvents(func(e *event) {
 		_, toNode := w.nodes[e.t.To]
 		if toNode && w.keptEvent(e) {
@@ -38,6 +39,9 @@ func (w *walker) result() *Trace {
 			t.Skipped = append(t.Skipped, skipOf(e.t, w.skipReason(e.t, toNode)))
 		}
 	})
+	if len(t.Transfers) == 0 {
+		t.Transfers = nil
+	}
 	t.Skipped = append(t.Skipped, w.skipped...)
 	slices.SortFunc(t.Skipped, func(a, b Skip) int {
 		if c := strings.Compare(string(a.Address), string(b.Address)); c != 0 {
