@@ -18,9 +18,15 @@ var ErrUnaccounted = errors.New("transfers read but neither traced, credited nor
 // expanded address is a traced transfer, a credit of stolen value to a seed,
 // or skipped with a reason.
 func (w *walker) checkAccounted(t *Trace) error {
-	done := map[string]bool{}
-	for _, tr := range t.Transfers {
-		done[tr.ID()] = true
+	done := make(map[string]bool, len(w.read))
+	if len(w.traced) == len(t.Transfers) {
+		for _, id := range w.traced { // the IDs of t.Transfers, as result listed them
+			done[id] = true
+		}
+	} else {
+		for _, tr := range t.Transfers {
+			done[tr.ID()] = true
+		}
 	}
 	for id := range w.ledger.credits {
 		if !w.ledger.clean[id] {

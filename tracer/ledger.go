@@ -30,7 +30,8 @@ type ledger struct {
 	// recredited sums, per asset, the seeds' inflows from traced senders
 	// beyond the taint those senders carried: stolen value.
 	recredited map[Asset]*big.Int
-	outflows   map[string]*event // transfers sent by expanded nodes, by ID
+	outflows   []*event // by ID index: the transfer sent by an expanded node, or nil
+	nOutflows  int      // outflows booked
 
 	// sorted holds the events booked before the last merge, in chain order;
 	// added lists those booked since. Each level sorts only its new events
@@ -83,7 +84,7 @@ type slotKey struct{ addr, asset int32 }
 
 func newLedger(m TaintModel) *ledger {
 	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{},
-		outflows: map[string]*event{}, ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
+		ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
 		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}}
 }
 
@@ -103,18 +104,29 @@ func (l *ledger) addCredit(t Transfer, stolen bool) {
 }
 
 // addOutflow books t, whose ID is id, as an outflow of an expanded node.
-func (l *ledger) addOutflow(t Transfer, id string) {
-	if e := l.outflows[id]; e != nil {
+// It returns the event and whether it is new.
+func (l *ledger) addOutflow(t Transfer, id string) (*event, bool) {
+	if e := l.outflow(id); e != nil {
 		e.t = t // read again: the same transfer, as last answered
-		return
+		return e, false
 	}
 	e := l.newEvent(t, id, false)
 	l.added = append(l.added, e)
-	l.outflows[id] = e
+	l.outflows[e.n] = e
+	l.nOutflows++
+	return e, true
+}
+
+// outflow is the outflow booked with ID id, or nil.
+func (l *ledger) outflow(id string) *event {
+	if n, ok := l.ids[id]; ok {
+		return l.outflows[n]
+	}
+	return nil
 }
 
 // isOutflow reports whether the transfer with ID id was booked as an outflow.
-func (l *ledger) isOutflow(id string) bool { _, ok := l.outflows[id]; return ok }
+func (l *ledger) isOutflow(id string) bool { return l.outflow(id) != nil }
 
 // newEvent prepares t for the replay.
 func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
@@ -124,6 +136,7 @@ func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
 		n = int32(len(l.ids))
 		l.ids[id] = n
 		l.credited = append(l.credited, false)
+		l.outflows = append(l.outflows, nil)
 	}
 	e.n = n
 	asset, ok := l.assets[t.Asset]
@@ -211,7 +224,7 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 			// theft transaction's: that is the stolen value itself, even
 			// when its sender (a pool the thief bought from, a victim paid
 			// back) is reached later.
-			if _, dup := l.outflows[e.id]; dup && !l.theft[e.id] {
+			if l.outflows[e.n] != nil && !l.theft[e.id] {
 				continue
 			}
 			x := e.t.Amount
@@ -383,7 +396,7 @@ func (l *ledger) taint(id string) *big.Int {
 func (l *ledger) stolen() map[Asset]*big.Int {
 	out := map[Asset]*big.Int{}
 	for id, t := range l.credits {
-		if _, dup := l.outflows[id]; (dup && !l.theft[id]) || l.clean[id] {
+		if (l.isOutflow(id) && !l.theft[id]) || l.clean[id] {
 			continue
 		}
 		if out[t.Asset] == nil {

@@ -30,11 +30,13 @@ func (w *walker) result() *Trace {
 		t.Nodes = append(t.Nodes, n)
 	}
 	// The ledger keeps its outflows in chain order, the order of t.Transfers.
-	t.Transfers = make([]TracedTransfer, 0, len(w.ledger.outflows))
+	t.Transfers = make([]TracedTransfer, 0, w.ledger.nOutflows)
+	w.traced = w.traced[:0]
 	w.ledger.outflowEvents(func(e *event) {
 		_, toNode := w.nodes[e.t.To]
 		if toNode && w.keptEvent(e) {
 			t.Transfers = append(t.Transfers, TracedTransfer{Transfer: e.t, Tainted: new(big.Int).Set(w.ledger.tainted[e.n])})
+			w.traced = append(w.traced, e.id)
 		} else {
 			t.Skipped = append(t.Skipped, skipOf(e.t, w.skipReason(e.t, toNode)))
 		}

@@ -97,6 +97,10 @@ type walker struct {
 	described  map[Address]bool
 	skipped    []Skip
 	read       map[string]bool // IDs of every transfer read
+	traced     []string        // IDs of the result's traced transfers, in its order
+	// pending are the outflows whose recipient was not a node at the last
+	// grow (and those booked since): the only ones that can add a node.
+	pending []*event
 	basis      string          // how the stolen value was derived
 	levels     []LevelStats
 	stop       StopReason
@@ -224,7 +228,9 @@ func (w *walker) run(ctx context.Context) {
 			case t.From == t.To:
 				w.skip(t, "self-transfer (moves nothing)")
 			default:
-				w.ledger.addOutflow(t, id)
+				if e, fresh := w.ledger.addOutflow(t, id); fresh {
+					w.pending = append(w.pending, e)
+				}
 			}
 		}
 		w.ledger.propagate(w.trusted)
@@ -296,17 +302,24 @@ func (w *walker) frontier() ([]Address, BlockRange) {
 func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 	var fresh []Address
 	firstSeen := map[Address]uint64{}
-	w.ledger.outflowEvents(func(e *event) {
+	left := w.pending[:0]
+	for _, e := range w.pending {
 		t := &e.t
-		if _, known := w.nodes[t.To]; known || !w.keptEvent(e) {
-			return
+		if _, known := w.nodes[t.To]; known {
+			continue // for good: nodes stay
+		}
+		left = append(left, e)
+		if !w.keptEvent(e) {
+			continue
 		}
 		if _, seen := firstSeen[t.To]; !seen {
 			fresh = append(fresh, t.To)
 			firstSeen[t.To] = t.BlockNumber
 		}
 		firstSeen[t.To] = min(firstSeen[t.To], t.BlockNumber)
-	})
+	}
+	clear(w.pending[len(left):])
+	w.pending = left
 	slices.Sort(fresh)
 	if w.opts.MaxAddresses > 0 && len(w.nodes)+len(fresh) > w.opts.MaxAddresses {
 		room := max(w.opts.MaxAddresses-len(w.nodes), 0)
