@@ -100,8 +100,8 @@ type walker struct {
 	traced     []string        // IDs of the result's traced transfers, in its order
 	// pending are the outflows whose recipient was not a node at the last
 	// grow (and those booked since): the only ones that can add a node.
-	pending []*event
-	basis      string          // how the stolen value was derived
+	pending    []*event
+	basis      string // how the stolen value was derived
 	levels     []LevelStats
 	stop       StopReason
 	stopDetail string
