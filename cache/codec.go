@@ -134,18 +134,19 @@ func decodeTransfers(chain string, v []byte) (transferEntry, error) {
 	}
 	n := r.count()
 	e.transfers = make([]tracer.Transfer, 0, n)
-	for range n {
+	amounts := make([]big.Int, n) // one allocation for the n amounts
+	for i := range n {
 		t := tracer.Transfer{Chain: chain}
 		t.BlockNumber = r.uvarint()
 		t.TxIndex = uint(r.uvarint())
 		t.Seq = int(r.varint())
 		t.LogIndex = int(r.varint())
-		t.Kind = tracer.TransferKind(r.bytes())
+		t.Kind = kindOf(r.bytes())
 		t.TxHash = str()
 		t.From, t.To = tracer.Address(str()), tracer.Address(str())
 		t.Asset = tracer.Asset(str())
 		t.TxFrom = tracer.Address(str())
-		t.Amount = new(big.Int).SetBytes(r.bytes())
+		t.Amount = amounts[i].SetBytes(r.bytes())
 		if k := r.uvarint(); k > 0 {
 			t.TraceAddress = make([]int, 0, min(k-1, uint64(len(r.b))))
 			for range k - 1 {
@@ -171,6 +172,16 @@ func decodeTransfers(chain string, v []byte) (transferEntry, error) {
 		return transferEntry{}, errCorrupt
 	}
 	return e, nil
+}
+
+// kindOf is the transfer kind spelled b: the known kinds without an allocation.
+func kindOf(b []byte) tracer.TransferKind {
+	for _, k := range []tracer.TransferKind{tracer.KindNative, tracer.KindInternal, tracer.KindERC20, tracer.KindERC721} {
+		if string(k) == string(b) {
+			return k
+		}
+	}
+	return tracer.TransferKind(b)
 }
 
 func encodeAccount(a tracer.Account) []byte {
@@ -333,7 +344,10 @@ func (r *reader) str() string {
 	}
 	switch tag[0] {
 	case 0:
-		return string(r.bytes())
+		if b := r.bytes(); string(b) != string(tracer.NativeAsset) {
+			return string(b)
+		}
+		return string(tracer.NativeAsset)
 	case 1, 2:
 		raw := r.bytes()
 		var mask []byte

@@ -358,8 +358,20 @@ func (l *ledger) merge() {
 // compareEvents is CompareTransfers (chain order, then ID), credits before
 // outflows of the same ID.
 func compareEvents(a, b *event) int {
-	return cmp.Or(cmp.Compare(a.t.BlockNumber, b.t.BlockNumber), cmp.Compare(a.t.TxIndex, b.t.TxIndex), cmp.Compare(a.t.Seq, b.t.Seq),
-		strings.Compare(a.id, b.id), compareBool(!a.credit, !b.credit))
+	// Early returns: the IDs are compared only for events at one place.
+	if c := cmp.Compare(a.t.BlockNumber, b.t.BlockNumber); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.t.TxIndex, b.t.TxIndex); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.t.Seq, b.t.Seq); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.id, b.id); c != 0 {
+		return c
+	}
+	return compareBool(!a.credit, !b.credit)
 }
 
 func compareBool(a, b bool) int {
