@@ -38,6 +38,7 @@ type ledger struct {
 	// and merges them in, instead of re-sorting every event found so far.
 	sorted []*event
 	added  []*event
+	slab   []event // where new events are allocated, side by side for the replay
 
 	// Indexes that only grow: transfer IDs, addresses, assets, purse slots
 	// (an address and an asset), transaction hashes.
@@ -130,7 +131,11 @@ func (l *ledger) isOutflow(id string) bool { return l.outflow(id) != nil }
 
 // newEvent prepares t for the replay.
 func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
-	e := &event{t: t, id: id, credit: credit, from: l.addr(t.From), to: l.addr(t.To), tx: index(l.txs, t.TxHash)}
+	if len(l.slab) == cap(l.slab) {
+		l.slab = make([]event, 0, min(max(2*cap(l.slab), 64), 4096))
+	}
+	l.slab = append(l.slab, event{t: t, id: id, credit: credit, from: l.addr(t.From), to: l.addr(t.To), tx: index(l.txs, t.TxHash)})
+	e := &l.slab[len(l.slab)-1]
 	n, ok := l.ids[id]
 	if !ok {
 		n = int32(len(l.ids))
