@@ -40,6 +40,10 @@ type ledger struct {
 	added  []*event
 	slab   []event // where new events are allocated, side by side for the replay
 
+	lastFrom      Address // the sender of the last event booked
+	lastFromIndex int32
+	hasLastFrom   bool
+
 	// Indexes that only grow: transfer IDs, addresses, assets, purse slots
 	// (an address and an asset), transaction hashes.
 	ids        map[string]int32
@@ -54,7 +58,10 @@ type ledger struct {
 	assetNames []Asset
 	// pairs indexes the outflows by (tx, sender, recipient), to find the
 	// other leg of a trade: the last in chain order when several share one.
+	// byKey lists every outflow under its key, so that an event's rev
+	// follows pairs as outflows are booked.
 	pairs map[pairKey]*event
+	byKey map[pairKey][]*event
 
 	// The state of the last replay.
 	tainted     []*big.Int // by ID index: the stolen part of each outflow replayed
@@ -78,7 +85,13 @@ type event struct {
 	from, to         int32 // address indexes
 	fromSlot, toSlot int32 // the sender's and the recipient's purse of t.Asset
 	tx               int32 // index of t.TxHash
+	// rev is the other leg of a possible trade: the outflow indexed under
+	// (tx, recipient, sender) in pairs, or nil (outflows only).
+	rev *event
 }
+
+// key is e's place in pairs.
+func (e *event) key() pairKey { return pairKey{e.tx, e.from, e.to} }
 
 // slotKey names a purse: an address and an asset, by index.
 type slotKey struct{ addr, asset int32 }
@@ -86,7 +99,7 @@ type slotKey struct{ addr, asset int32 }
 func newLedger(m TaintModel) *ledger {
 	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{},
 		ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
-		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}}
+		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}, byKey: map[pairKey][]*event{}}
 }
 
 // addCredit books an inflow of a seed: stolen value, or (stolen false) a
@@ -134,7 +147,11 @@ func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
 	if len(l.slab) == cap(l.slab) {
 		l.slab = make([]event, 0, min(max(2*cap(l.slab), 64), 4096))
 	}
-	l.slab = append(l.slab, event{t: t, id: id, credit: credit, from: l.addr(t.From), to: l.addr(t.To), tx: index(l.txs, t.TxHash)})
+	// A sender's transfers come one after another: its index is remembered.
+	if !l.hasLastFrom || t.From != l.lastFrom {
+		l.lastFrom, l.lastFromIndex, l.hasLastFrom = t.From, l.addr(t.From), true
+	}
+	l.slab = append(l.slab, event{t: t, id: id, credit: credit, from: l.lastFromIndex, to: l.addr(t.To), tx: index(l.txs, t.TxHash)})
 	e := &l.slab[len(l.slab)-1]
 	n, ok := l.ids[id]
 	if !ok {
@@ -247,7 +264,7 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 		}
 		// The other leg of a trade comes first when it is the one that
 		// carries stolen value in (native calls precede token events).
-		if c := l.pairs[pairKey{e.tx, e.to, e.from}]; c != nil && c.t.Asset != e.t.Asset && l.tainted[c.n] == nil &&
+		if c := e.rev; c != nil && c.t.Asset != e.t.Asset && l.tainted[c.n] == nil &&
 			l.purse(e.fromSlot).tainted().Sign() == 0 && trusted(c.t) {
 			l.carry(c)
 		}
@@ -281,7 +298,7 @@ func (l *ledger) carry(e *event) {
 	l.tainted[e.n] = x
 	l.arrive(e, x)
 	// Only a transfer answered in the same tx can be a trade's input.
-	if _, ok := l.pairs[pairKey{e.tx, e.to, e.from}]; ok && x.Sign() > 0 {
+	if e.rev != nil && x.Sign() > 0 {
 		l.recordSwapInput(e, x)
 	}
 }
@@ -340,10 +357,16 @@ func (l *ledger) merge() {
 		if e.credit || l.theft[e.id] {
 			continue
 		}
-		k := pairKey{e.tx, e.from, e.to}
+		k := e.key()
+		l.byKey[k] = append(l.byKey[k], e)
 		if old := l.pairs[k]; old == nil || compareEvents(old, e) < 0 {
 			l.pairs[k] = e
+			rk := pairKey{k.tx, k.pool, k.trader}
+			for _, x := range l.byKey[rk] { // the outflows that look k up
+				x.rev = e
+			}
 		}
+		e.rev = l.pairs[pairKey{k.tx, k.pool, k.trader}]
 	}
 	merged := make([]*event, 0, len(l.sorted)+len(l.added))
 	i, j := 0, 0
