@@ -57,11 +57,9 @@ type ledger struct {
 	assets     map[Asset]int32
 	assetNames []Asset
 	// pairs indexes the outflows by (tx, sender, recipient), to find the
-	// other leg of a trade: the last in chain order when several share one.
-	// byKey lists every outflow under its key, so that an event's rev
-	// follows pairs as outflows are booked.
+	// other leg of a trade: each key holds a list (through sameKey) of the
+	// outflows under it, whose last in chain order is the leg.
 	pairs map[pairKey]*event
-	byKey map[pairKey][]*event
 
 	// The state of the last replay.
 	tainted     []*big.Int // by ID index: the stolen part of each outflow replayed
@@ -85,9 +83,10 @@ type event struct {
 	from, to         int32 // address indexes
 	fromSlot, toSlot int32 // the sender's and the recipient's purse of t.Asset
 	tx               int32 // index of t.TxHash
-	// rev is the other leg of a possible trade: the outflow indexed under
-	// (tx, recipient, sender) in pairs, or nil (outflows only).
-	rev *event
+	// rev is the other leg of a possible trade: the last in chain order of
+	// the outflows under (tx, recipient, sender), or nil (outflows only).
+	rev     *event
+	sameKey *event // the next outflow in e's list in pairs
 }
 
 // key is e's place in pairs.
@@ -99,7 +98,7 @@ type slotKey struct{ addr, asset int32 }
 func newLedger(m TaintModel) *ledger {
 	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{},
 		ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
-		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}, byKey: map[pairKey][]*event{}}
+		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}}
 }
 
 // addCredit books an inflow of a seed: stolen value, or (stolen false) a
@@ -358,15 +357,14 @@ func (l *ledger) merge() {
 			continue
 		}
 		k := e.key()
-		l.byKey[k] = append(l.byKey[k], e)
-		if old := l.pairs[k]; old == nil || compareEvents(old, e) < 0 {
-			l.pairs[k] = e
-			rk := pairKey{k.tx, k.pool, k.trader}
-			for _, x := range l.byKey[rk] { // the outflows that look k up
-				x.rev = e
-			}
+		e.sameKey = l.pairs[k]
+		l.pairs[k] = e
+		rev := l.pairs[pairKey{k.tx, k.pool, k.trader}]
+		leg := lastOf(e)
+		for x := rev; x != nil; x = x.sameKey { // the outflows that look k up
+			x.rev = leg
 		}
-		e.rev = l.pairs[pairKey{k.tx, k.pool, k.trader}]
+		e.rev = lastOf(rev)
 	}
 	merged := make([]*event, 0, len(l.sorted)+len(l.added))
 	i, j := 0, 0
@@ -381,6 +379,18 @@ func (l *ledger) merge() {
 	}
 	merged = append(append(merged, l.sorted[i:]...), l.added[j:]...)
 	l.sorted, l.added = merged, l.added[:0]
+}
+
+// lastOf is the last in chain order of the list of outflows from e on
+// (through sameKey; one outflow in almost every list), or nil.
+func lastOf(e *event) *event {
+	last := e
+	for x := e; x != nil; x = x.sameKey {
+		if compareEvents(last, x) < 0 {
+			last = x
+		}
+	}
+	return last
 }
 
 // compareEvents is CompareTransfers (chain order, then ID), credits before
