@@ -256,13 +256,3 @@ func CompareTransfers(a, b Transfer) int {
 	}
 	return strings.Compare(a.ID(), b.ID())
 }
-
-func cloneAmounts(m map[Asset]*big.Int) map[Asset]*big.Int {
-	out := map[Asset]*big.Int{}
-	for k, v := range m {
-		if v.Sign() != 0 {
-			out[k] = new(big.Int).Set(v)
-		}
-	}
-	return out
-}
