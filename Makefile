@@ -52,10 +52,11 @@ bench-batch: build
 e2e: build
 	bash fixtures/e2e/e2e.sh
 
-#? fixtures: re-record fixtures/*/ from the in-process dev node (rpc.replay, truth.json, want.*)
+#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*) and fixtures/two-chain from both
 .PHONY: fixtures
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures|TestTransfersFixture' -update
+	$(GO) test -count=1 ./chains/crosschain -run 'TestTraceContinuesFromEthereumToBitcoin' -record
 
 #? bench: measure round trips, latency, scale, exports, rendering and the cache against their bounds; prints one table, writes out/bench.json
 .PHONY: bench

@@ -22,7 +22,8 @@ import (
 
 // Options tune Build.
 type Options struct {
-	// Native describes the chain's own coin; the zero value means ETH, 18 decimals.
+	// Native describes the chain's own coin; the zero value means the
+	// trace's (tracer.Trace.Native), else ETH with 18 decimals.
 	Native tracer.Token
 	// MinTainted drops transfers whose tainted part is below it (nil keeps all).
 	MinTainted *big.Int
@@ -125,7 +126,7 @@ func Build(t *tracer.Trace, opts Options) (*Flow, error) {
 		in:           map[string][]*Edge{},
 	}
 	if f.native == (tracer.Token{}) {
-		f.native = tracer.Token{Symbol: "ETH", Decimals: 18}
+		f.native = cmp.Or(t.Native, tracer.DefaultNative)
 	}
 	f.Stats.Methods = slices.Compact(sortedCopy(t.Stats.Methods))
 	for i := range f.Summary { // a copy: the trace is left alone

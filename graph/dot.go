@@ -44,6 +44,8 @@ var styles = []struct {
 	{tracer.CategoryDEX, nodeStyle{"component", "#f39c12", "#000000"}},
 	{tracer.CategorySanctions, nodeStyle{"tripleoctagon", "#000000", "#ffffff"}},
 	{tracer.CategoryOther, nodeStyle{"note", "#ecf0f1", "#000000"}},
+	{tracer.CategoryTransaction, nodeStyle{"diamond", "#f5f6fa", "#000000"}},
+	{tracer.CategoryFees, nodeStyle{"invhouse", "#fdebd0", "#000000"}},
 	{CategoryCrossChain, nodeStyle{"cds", "#d6eaf8", "#000000"}},
 }
 

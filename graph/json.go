@@ -27,6 +27,9 @@ type Meta struct {
 	// value and recognised tokens, and folds the other tokens (spam,
 	// look-alikes, unknown contracts) below. Nil shows every asset alike.
 	Tokens tracer.TokenRegistry
+	// Node says in one line how the node was asked and why (Bitcoin: how
+	// spends are found); the report states it. "" says nothing.
+	Node string
 }
 
 func (m Meta) elapsedMS(d time.Duration) int64 {
@@ -135,6 +138,9 @@ type jsonAsset struct {
 	// SwappedIn is what followed swaps bought of this asset with stolen
 	// value; shares are of Stolen + SwappedIn.
 	SwappedIn string `json:"swapped_in,omitempty"`
+	// BridgedIn is what bridges paid out of this asset for deposits of
+	// stolen value; shares are of Stolen + SwappedIn + BridgedIn.
+	BridgedIn string `json:"bridged_in,omitempty"`
 }
 
 type jsonSkip struct {
@@ -339,6 +345,9 @@ func assetOf(a tracer.AssetSummary) jsonAsset {
 		ja.Buckets[b] = amountString(v)
 	}
 	ja.Shares = BucketShares(a.Buckets, accountedBase(a))
+	if a.BridgedIn != nil && a.BridgedIn.Sign() > 0 {
+		ja.BridgedIn = a.BridgedIn.String()
+	}
 	if a.SwappedIn != nil && a.SwappedIn.Sign() > 0 {
 		ja.SwappedIn = a.SwappedIn.String()
 	}
@@ -418,8 +427,8 @@ func nonNil[S ~[]E, E any](s S) S {
 // accountedBase is what an asset's buckets add up to: the stolen amount and
 // what followed swaps bought of it.
 func accountedBase(a tracer.AssetSummary) *big.Int {
-	if a.SwappedIn == nil {
+	if a.SwappedIn == nil && a.BridgedIn == nil {
 		return a.Stolen
 	}
-	return new(big.Int).Add(a.Stolen, a.SwappedIn)
+	return a.Accounted()
 }

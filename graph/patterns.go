@@ -303,8 +303,8 @@ func (f *Flow) peelChains(o DetectOptions) []Pattern {
 	}
 	isPassTarget := map[string]bool{}
 	for _, st := range steps {
-		if _, ok := steps[st.pass.To.ID]; ok {
-			isPassTarget[st.pass.To.ID] = true
+		if next, _, ok := f.nextPeel(steps, st); ok {
+			isPassTarget[next.node.ID] = true
 		}
 	}
 	var ps []Pattern
@@ -314,11 +314,14 @@ func (f *Flow) peelChains(o DetectOptions) []Pattern {
 			continue
 		}
 		var run []peelStep
+		var via []*Node // per step, the address its pass reached before the next step's transaction
 		seen := map[string]bool{}
 		for ok && !seen[st.node.ID] {
 			seen[st.node.ID] = true
 			run = append(run, st)
-			st, ok = steps[st.pass.To.ID]
+			var hop *Node
+			st, hop, ok = f.nextPeel(steps, st)
+			via = append(via, hop)
 		}
 		if len(run) < o.MinPeelHops {
 			continue
@@ -328,8 +331,11 @@ func (f *Flow) peelChains(o DetectOptions) []Pattern {
 		}}
 		var peels, to []string
 		var edges []*Edge
-		for _, s := range run {
+		for i, s := range run {
 			p.Addresses = append(p.Addresses, s.node.Address)
+			if i < len(run)-1 && via[i] != nil {
+				p.Addresses = append(p.Addresses, via[i].Address)
+			}
 			out := new(big.Int).Add(s.pass.Tainted, sumTainted(s.peels))
 			for _, e := range s.peels {
 				peels = append(peels, fmt.Sprintf("%s %s (%s)", ShortAddress(e.To.Address), f.amountText(e.Asset, e.Tainted), Share(e.Tainted, out)))
@@ -346,6 +352,23 @@ func (f *Flow) peelChains(o DetectOptions) []Pattern {
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// nextPeel returns the peel step that continues st: at its pass target, or,
+// where value moves through transactions (a UTXO chain: address ->
+// transaction -> outputs), at the one transaction the pass target spends
+// its value into, with that address as via.
+func (f *Flow) nextPeel(steps map[string]peelStep, st peelStep) (next peelStep, via *Node, ok bool) {
+	to := st.pass.To
+	if next, ok := steps[to.ID]; ok {
+		return next, nil, true
+	}
+	out := f.taintedOut(to.ID)
+	if len(out) != 1 || out[0].To.Category != tracer.CategoryTransaction || out[0].Asset != st.pass.Asset {
+		return peelStep{}, nil, false
+	}
+	next, ok = steps[out[0].To.ID]
+	return next, to, ok
 }
 
 // fanIns finds unlabelled addresses that many traced addresses pay.
@@ -446,13 +469,14 @@ func (f *Flow) bridges() []Pattern {
 		}
 		for _, t := range e.Transfers {
 			proto := t.Annotations[tracer.AnnBridge]
-			if proto == "" && e.To.Category != tracer.CategoryBridge {
-				continue
+			if (proto == "" && e.To.Category != tracer.CategoryBridge) || t.Annotations[tracer.AnnConverts] != "" {
+				continue // a bridge's payout is reported with its deposit
 			}
 			p := Pattern{Kind: KindBridge, Confidence: 1, Addresses: []tracer.Address{e.From.Address, e.To.Address},
 				Evidence: []Evidence{{t.TxHash, t.BlockNumber, new(big.Int).Set(t.Tainted)}},
 				Detail:   map[string]string{"amount": f.amountText(e.Asset, t.Tainted), "protocol": cmp.Or(proto, labelName(e.To))}}
-			for _, k := range []string{tracer.AnnMemo, tracer.AnnDestChain, tracer.AnnDestAsset, tracer.AnnDestAddress, tracer.AnnRefundAddress} {
+			for _, k := range []string{tracer.AnnMemo, tracer.AnnDestChain, tracer.AnnDestAsset, tracer.AnnDestAddress, tracer.AnnRefundAddress,
+				tracer.AnnPairing, tracer.AnnPairingDetail, tracer.AnnInboundTx, tracer.AnnOutboundTx, tracer.AnnBridgeContract} {
 				if v := t.Annotations[k]; v != "" {
 					p.Detail[k] = v
 				}
@@ -464,7 +488,17 @@ func (f *Flow) bridges() []Pattern {
 					p.Detail["expected_min"] = FormatAmount(v, uint8(d)) + " " + t.Annotations[tracer.AnnDestAsset]
 				}
 			}
-			if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
+			if t.Annotations[tracer.AnnOutboundTx] != "" {
+				// Paired: the walk went on to the payout, through the swap's hub.
+				for _, x := range f.out[e.To.ID] {
+					for _, pay := range x.Transfers {
+						if pay.Annotations[tracer.AnnConverts] == t.ID() {
+							p.Evidence = append(p.Evidence, Evidence{pay.TxHash, pay.BlockNumber, new(big.Int).Set(pay.Tainted)})
+							p.Addresses = append(p.Addresses, x.To.Address)
+						}
+					}
+				}
+			} else if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
 				f.handOff(e, t, chain, tracer.Address(addr))
 				p.Addresses = append(p.Addresses, tracer.Address(addr))
 			} else {

@@ -23,7 +23,7 @@ const (
 
 // bucketOrder is the order of the value accounting rows; unknown buckets follow by name.
 var bucketOrder = []string{
-	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketDormant,
+	tracer.BucketExchange, tracer.BucketBridge, tracer.BucketMixer, tracer.BucketSwapped, tracer.BucketFees, tracer.BucketDormant,
 	tracer.BucketBelowThreshold, tracer.BucketDepth, tracer.BucketBudget, tracer.BucketNotFollowed, tracer.BucketWalk, tracer.BucketOther,
 }
 
@@ -38,6 +38,9 @@ func WriteReport(w io.Writer, f *Flow, meta Meta) error {
 	p("- Chain: %s\n", mdText(f.Chain))
 	p("- Seeds: %s\n", mdText(joinAddresses(f.Seeds)))
 	p("- Window: blocks %d to %d (%d blocks)\n", f.Window.From, f.Window.To, f.Window.Len())
+	if meta.Node != "" {
+		p("- Node: %s\n", mdText(meta.Node))
+	}
 	p("- Flow: %d addresses, %d edges, %d transfers\n", len(f.nodes), len(f.edges), len(f.transfers))
 	p("- Stop reason: %s\n", mdText(stopText(f.Stats)))
 	for _, k := range slices.Sorted(maps.Keys(meta.Params)) {

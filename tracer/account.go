@@ -20,7 +20,7 @@ var ErrUnaccounted = errors.New("transfers read but neither traced, credited nor
 func (w *walker) checkAccounted(t *Trace) error {
 	done := make(map[string]bool, len(w.read))
 	if len(w.traced) == len(t.Transfers) {
-		for _, id := range w.traced { // the IDs of t.Transfers, as result listed them
+		for _, id := range w.traced { // the IDs of t.Transfers
 			done[id] = true
 		}
 	} else {

@@ -60,6 +60,14 @@ type ledger struct {
 	// other leg of a trade: each key holds a list (through sameKey) of the
 	// outflows under it, whose last in chain order is the leg.
 	pairs map[pairKey]*event
+	// ranks orders the chains in the order the walk reached them (the
+	// walk's own first, rank 0): each chain is replayed in block order,
+	// after the chains reached before it. lastRank is the highest given.
+	ranks     map[string]int32
+	lastRank  int32
+	lastChain string // the chain of the last event booked, and its rank
+	chainRank int32
+	convRefs  map[int32]bool // by ID index: the deposits payouts name (convert.go)
 
 	// The state of the last replay.
 	tainted     []*big.Int // by ID index: the stolen part of each outflow replayed
@@ -69,9 +77,12 @@ type ledger struct {
 	first       []uint64   // by address index: block of the first tainted inflow
 	reached     []bool     // by address index: first is set
 	unexplained map[int32]*Unexplained
-	swapIns     map[pairKey]*swapLeg // trade inputs replayed so far (swap.go)
-	swapped     map[int32]*big.Int   // by slot: stolen value traded away, at the pool
-	swappedIn   map[int32]*big.Int   // by slot: stolen value bought, at the trader
+	swapIns     map[pairKey]*swapLeg          // trade inputs replayed so far (swap.go)
+	swapped     map[int32]*big.Int            // by slot: stolen value traded away, at the pool
+	swappedIn   map[int32]*big.Int            // by slot: stolen value bought, at the trader
+	convIns     map[int32]*swapLeg            // by ID index: deposits a payout converts, replayed so far (convert.go)
+	bridged     map[string]map[int32]*big.Int // by conversion kind, by slot: deposits paid out, at the hub
+	bridgedIn   map[int32]*big.Int            // by slot: stolen value paid out by bridges, at the recipient
 }
 
 // event is a credit or an outflow as the replay meets it, prepared once.
@@ -79,6 +90,8 @@ type event struct {
 	t                Transfer
 	id               string
 	n                int32 // index of id
+	rank             int32 // the chain's (ledger.ranks)
+	converts         int32 // a bridge payout's deposit, by ID index (convert.go); -1 when none
 	credit           bool
 	from, to         int32 // address indexes
 	fromSlot, toSlot int32 // the sender's and the recipient's purse of t.Asset
@@ -95,10 +108,12 @@ func (e *event) key() pairKey { return pairKey{e.tx, e.from, e.to} }
 // slotKey names a purse: an address and an asset, by index.
 type slotKey struct{ addr, asset int32 }
 
-func newLedger(m TaintModel) *ledger {
+// newLedger returns an empty ledger; chain is the walk's own.
+func newLedger(m TaintModel, chain string) *ledger {
 	return &ledger{model: modelOf(m), credits: map[string]Transfer{}, clean: map[string]bool{}, theft: map[string]bool{},
 		ids: map[string]int32{}, addrs: map[Address]int32{}, slots: map[slotKey]int32{},
-		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{}}
+		txs: map[string]int32{}, assets: map[Asset]int32{}, pairs: map[pairKey]*event{},
+		ranks: map[string]int32{"": 0, chain: 0}, convRefs: map[int32]bool{}}
 }
 
 // addCredit books an inflow of a seed: stolen value, or (stolen false) a
@@ -121,6 +136,7 @@ func (l *ledger) addCredit(t Transfer, stolen bool) {
 func (l *ledger) addOutflow(t Transfer, id string) (*event, bool) {
 	if e := l.outflow(id); e != nil {
 		e.t = t // read again: the same transfer, as last answered
+		l.prepareConversion(e)
 		return e, false
 	}
 	e := l.newEvent(t, id, false)
@@ -150,16 +166,17 @@ func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
 	if !l.hasLastFrom || t.From != l.lastFrom {
 		l.lastFrom, l.lastFromIndex, l.hasLastFrom = t.From, l.addr(t.From), true
 	}
-	l.slab = append(l.slab, event{t: t, id: id, credit: credit, from: l.lastFromIndex, to: l.addr(t.To), tx: index(l.txs, t.TxHash)})
-	e := &l.slab[len(l.slab)-1]
-	n, ok := l.ids[id]
-	if !ok {
-		n = int32(len(l.ids))
-		l.ids[id] = n
-		l.credited = append(l.credited, false)
-		l.outflows = append(l.outflows, nil)
+	// A chain's transfers do too: its rank is remembered.
+	if t.Chain != l.lastChain {
+		l.lastChain, l.chainRank = t.Chain, l.rank(t.Chain)
 	}
-	e.n = n
+	l.slab = append(l.slab, event{t: t, id: id, credit: credit, rank: l.chainRank, converts: -1,
+		from: l.lastFromIndex, to: l.addr(t.To), tx: index(l.txs, t.TxHash)})
+	e := &l.slab[len(l.slab)-1]
+	e.n = l.id(id)
+	if !credit {
+		l.prepareConversion(e)
+	}
 	asset, ok := l.assets[t.Asset]
 	if !ok {
 		asset = int32(len(l.assetNames))
@@ -168,6 +185,30 @@ func (l *ledger) newEvent(t Transfer, id string, credit bool) *event {
 	}
 	e.fromSlot, e.toSlot = l.slot(e.from, asset), l.slot(e.to, asset)
 	return e
+}
+
+// id returns the index of a transfer ID, adding it as the next one.
+func (l *ledger) id(id string) int32 {
+	n, ok := l.ids[id]
+	if !ok {
+		n = int32(len(l.ids))
+		l.ids[id] = n
+		l.credited = append(l.credited, false)
+		l.outflows = append(l.outflows, nil)
+	}
+	return n
+}
+
+// rank returns the rank of chain, giving a chain met for the first time
+// the next one.
+func (l *ledger) rank(chain string) int32 {
+	r, ok := l.ranks[chain]
+	if !ok {
+		l.lastRank++
+		r = l.lastRank
+		l.ranks[chain] = r
+	}
+	return r
 }
 
 // index returns the index of k in m, adding it as the next one.
@@ -223,6 +264,7 @@ func (l *ledger) reset() {
 	l.swapped = map[int32]*big.Int{}
 	l.swappedIn = map[int32]*big.Int{}
 	l.recredited = map[Asset]*big.Int{}
+	l.convIns, l.bridged, l.bridgedIn = nil, nil, nil // made when a payout is met (convert.go)
 }
 
 // resize returns s with length n, keeping its elements (new ones are zero).
@@ -271,9 +313,15 @@ func (l *ledger) propagate(trusted func(Transfer) bool) {
 	}
 }
 
-// carry books the stolen part of e: a trade's output at the executed rate,
-// anything else as the taint model draws it from its sender's purse.
+// carry books the stolen part of e: a bridge's payout or a trade's output
+// at the executed rate, anything else as the taint model draws it from its
+// sender's purse.
 func (l *ledger) carry(e *event) {
+	if x, ok := l.conversionOutput(e); ok {
+		l.tainted[e.n] = x
+		l.arrive(e, x)
+		return
+	}
 	l.debit(e)
 	if x, ok := l.swapOutput(e); ok {
 		l.tainted[e.n] = x
@@ -296,6 +344,9 @@ func (l *ledger) carry(e *event) {
 	}
 	l.tainted[e.n] = x
 	l.arrive(e, x)
+	if len(l.convRefs) > 0 && l.convRefs[e.n] {
+		l.recordDeposit(e, x)
+	}
 	// Only a transfer answered in the same tx can be a trade's input.
 	if e.rev != nil && x.Sign() > 0 {
 		l.recordSwapInput(e, x)
@@ -393,10 +444,13 @@ func lastOf(e *event) *event {
 	return last
 }
 
-// compareEvents is CompareTransfers (chain order, then ID), credits before
-// outflows of the same ID.
+// compareEvents is CompareTransfers (chain order, then ID) after the
+// chains' ranks, credits before outflows of the same ID.
 func compareEvents(a, b *event) int {
 	// Early returns: the IDs are compared only for events at one place.
+	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+		return c
+	}
 	if c := cmp.Compare(a.t.BlockNumber, b.t.BlockNumber); c != 0 {
 		return c
 	}
@@ -549,19 +603,35 @@ func (l *ledger) receivers() map[Address]bool {
 // swappedTotals sums, per asset, the stolen value traded away at pools and
 // the stolen value bought by traders.
 func (l *ledger) swappedTotals() (away, bought map[Asset]*big.Int) {
-	sum := func(m map[int32]*big.Int) map[Asset]*big.Int {
-		out := map[Asset]*big.Int{}
-		for s, v := range m {
-			a := l.assetNames[l.slotOf[s].asset]
-			if out[a] == nil {
-				out[a] = new(big.Int)
-			}
-			out[a].Add(out[a], v)
-		}
-		return out
-	}
-	return sum(l.swapped), sum(l.swappedIn)
+	return l.perAsset(l.swapped), l.perAsset(l.swappedIn)
 }
+
+// bridgedTotals sums, per asset, the deposits bridges paid out, by
+// conversion kind (at the hubs), and the stolen value they paid out (at the
+// recipients).
+func (l *ledger) bridgedTotals() (out map[string]map[Asset]*big.Int, in map[Asset]*big.Int) {
+	out = map[string]map[Asset]*big.Int{}
+	for kind, m := range l.bridged {
+		out[kind] = l.perAsset(m)
+	}
+	return out, l.perAsset(l.bridgedIn)
+}
+
+// perAsset sums the amounts of m, kept by slot, per asset.
+func (l *ledger) perAsset(m map[int32]*big.Int) map[Asset]*big.Int {
+	out := map[Asset]*big.Int{}
+	for s, v := range m {
+		a := l.assetNames[l.slotOf[s].asset]
+		if out[a] == nil {
+			out[a] = new(big.Int)
+		}
+		out[a].Add(out[a], v)
+	}
+	return out
+}
+
+// oneChain reports whether every event booked is on the walk's own chain.
+func (l *ledger) oneChain() bool { return l.lastRank == 0 }
 
 // addAt adds x to m's amount at slot s.
 func addAt(m map[int32]*big.Int, s int32, x *big.Int) {

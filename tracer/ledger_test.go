@@ -11,7 +11,7 @@ func TestLedgerTradePartnerFollowsBookings(t *testing.T) {
 	back.TxHash = in.TxHash
 	back2 := back
 	back2.LogIndex, back2.Seq = 1, back.Seq+1 // a second leg back, later in the tx
-	l := newLedger(nil)
+	l := newLedger(nil, "")
 	book := func(ts ...Transfer) {
 		for _, x := range ts {
 			l.addOutflow(x, x.ID())

@@ -14,6 +14,7 @@ func (w *walker) result() *Trace {
 		Chain:  w.opts.Chain,
 		Seeds:  dedupe(w.opts.Seeds),
 		Window: w.opts.Window,
+		Native: w.opts.native(),
 		Tokens: map[Address]Token{},
 		Levels: w.levels,
 		Taint:  w.ledger.model.Name(), StolenBasis: w.basis, Read: len(w.read),
@@ -29,7 +30,8 @@ func (w *walker) result() *Trace {
 		n.Held = w.ledger.heldBy(a)
 		t.Nodes = append(t.Nodes, n)
 	}
-	// The ledger keeps its outflows in chain order, the order of t.Transfers.
+	// The ledger keeps its outflows in chain order, the order of t.Transfers
+	// (over several chains, sorted after: the ledger replays chain by chain).
 	t.Transfers = make([]TracedTransfer, 0, w.ledger.nOutflows)
 	w.traced = w.traced[:0]
 	w.ledger.outflowEvents(func(e *event) {
@@ -43,6 +45,9 @@ func (w *walker) result() *Trace {
 	})
 	if len(t.Transfers) == 0 {
 		t.Transfers = nil
+	}
+	if !w.ledger.oneChain() {
+		slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return CompareTransfers(a.Transfer, b.Transfer) })
 	}
 	t.Skipped = append(t.Skipped, w.skipped...)
 	slices.SortFunc(t.Skipped, func(a, b Skip) int {
@@ -59,7 +64,7 @@ func (w *walker) result() *Trace {
 		return a.ID != "" && a.ID == b.ID && a.Reason == b.Reason && a.Address == b.Address
 	})
 	for _, tr := range t.Transfers {
-		if tr.Asset != NativeAsset {
+		if _, ok := w.tokens[Address(tr.Asset)]; tr.Asset != NativeAsset && (ok || !tr.Asset.Native()) {
 			t.Tokens[Address(tr.Asset)] = w.tokens[Address(tr.Asset)]
 		}
 	}
@@ -74,7 +79,7 @@ func (w *walker) result() *Trace {
 		t.Alternatives = append(t.Alternatives, w.summaryUnder(m))
 	}
 	for _, s := range t.Summary.Assets {
-		if s.Asset != NativeAsset {
+		if _, ok := w.tokens[Address(s.Asset)]; s.Asset != NativeAsset && (ok || !s.Asset.Native()) {
 			t.Tokens[Address(s.Asset)] = w.tokens[Address(s.Asset)]
 		}
 	}
@@ -140,9 +145,12 @@ func (w *walker) summary() Summary { return w.summaryWith(w.reachedOverThreshold
 func (w *walker) summaryWith(over map[Address]bool, walked map[Address]bool) Summary {
 	stolen := w.ledger.stolen()
 	swapped, swappedIn := w.ledger.swappedTotals()
-	for a := range swappedIn {
-		if stolen[a] == nil {
-			stolen[a] = new(big.Int)
+	bridged, bridgedIn := w.ledger.bridgedTotals()
+	for _, m := range []map[Asset]*big.Int{swappedIn, bridgedIn} {
+		for a := range m {
+			if stolen[a] == nil {
+				stolen[a] = new(big.Int)
+			}
 		}
 	}
 	held := map[Asset][]holding{}
@@ -153,6 +161,14 @@ func (w *walker) summaryWith(over map[Address]bool, walked map[Address]bool) Sum
 			SwappedIn: swappedIn[asset], Symbol: w.symbol(asset)}
 		if v := swapped[asset]; v != nil && v.Sign() > 0 {
 			as.Buckets[BucketSwapped] = new(big.Int).Set(v)
+		}
+		if v := bridgedIn[asset]; v != nil && v.Sign() > 0 {
+			as.BridgedIn = new(big.Int).Set(v)
+		}
+		for kind, bucket := range map[string]string{ConversionBridged: BucketBridged, ConversionRefunded: BucketRefunded} {
+			if v := bridged[kind][asset]; v != nil && v.Sign() > 0 {
+				as.Buckets[bucket] = new(big.Int).Set(v)
+			}
 		}
 		for _, h := range held[asset] {
 			b := w.bucket(h.holder, over)
@@ -191,7 +207,12 @@ func (w *walker) summaryUnder(m TaintModel) ModelSummary {
 
 func (w *walker) symbol(a Asset) string {
 	if a == NativeAsset {
-		return "ETH"
+		return w.opts.native().Symbol
+	}
+	if tok, ok := w.tokens[Address(a)]; !ok && a.Native() {
+		return string(a) // another chain's coin its source did not describe
+	} else if ok {
+		return tok.Symbol
 	}
 	return w.tokens[Address(a)].Symbol
 }
@@ -199,6 +220,9 @@ func (w *walker) symbol(a Asset) string {
 // bucket names where value held at an address counts; over lists the
 // addresses (not nodes) that got at least the threshold.
 func (w *walker) bucket(a Address, over map[Address]bool) string {
+	if w.opts.FeeSink != "" && a == w.opts.FeeSink {
+		return BucketFees
+	}
 	n, ok := w.nodes[a]
 	if !ok {
 		if over[a] {
@@ -222,6 +246,8 @@ func (w *walker) bucket(a Address, over map[Address]bool) string {
 			return BucketMixer
 		case CategoryDEX:
 			return BucketSwapped
+		case CategoryFees:
+			return BucketFees
 		}
 		return BucketOther
 	case NodeContract:

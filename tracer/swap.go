@@ -17,8 +17,9 @@ type pairKey struct{ tx, trader, pool int32 }
 // swapLeg is the input side of a trade as the ledger replays it.
 type swapLeg struct {
 	asset           Asset
-	poolSlot        int32 // the pool's purse of asset
+	poolSlot        int32 // the pool's (a deposit's hub's) purse of asset
 	amount, tainted *big.Int
+	booked          bool // a conversion's deposit is booked as bridged (convert.go)
 }
 
 // swapOutput returns the stolen part of e when e is the output of a trade

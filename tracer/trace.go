@@ -10,6 +10,8 @@ type Trace struct {
 	Chain  string
 	Seeds  []Address
 	Window BlockRange
+	// Native is the chain's own coin (Options.Native, ETH with 18 decimals by default).
+	Native Token
 	// Nodes are the addresses the stolen value reached, sorted by address.
 	Nodes []Node
 	// Transfers are the kept transfers that carried stolen value, in chain order.
@@ -141,6 +143,15 @@ const (
 	// an address the walk's own model brought nothing to, so it was not followed.
 	BucketWalk  = "not_followed_model"
 	BucketOther = "other_terminal"
+	// BucketBridged is a bridge deposit whose payout was found on the
+	// destination chain: the value goes on there, as that chain's asset
+	// (AssetSummary.BridgedIn). A deposit whose payout was not found stays
+	// at the bridge (BucketBridge: bridged, not arrived).
+	BucketBridged = "bridged_arrived"
+	// BucketRefunded is a bridge deposit the bridge paid back.
+	BucketRefunded = "refunded"
+	// BucketFees is value paid to the miners as transaction fees.
+	BucketFees = "fees"
 )
 
 // AssetSummary is where the stolen amount of one asset ended, per bucket.
@@ -151,8 +162,23 @@ type AssetSummary struct {
 	Stolen  *big.Int
 	Buckets map[string]*big.Int
 	// SwappedIn is the stolen value bought with another stolen asset (a
-	// followed swap); the buckets add up to Stolen + SwappedIn.
+	// followed swap); the buckets add up to Stolen + SwappedIn + BridgedIn.
 	SwappedIn *big.Int
+	// BridgedIn is the stolen value bridges paid out in this asset for
+	// deposits of stolen value (a followed cross-chain swap or a refund).
+	BridgedIn *big.Int
+}
+
+// Accounted is what the asset's buckets add up to: Stolen + SwappedIn +
+// BridgedIn.
+func (a AssetSummary) Accounted() *big.Int {
+	x := new(big.Int)
+	for _, v := range []*big.Int{a.Stolen, a.SwappedIn, a.BridgedIn} {
+		if v != nil {
+			x.Add(x, v)
+		}
+	}
+	return x
 }
 
 // LevelStats describes one level of the walk: level 0 reads what the seeds

@@ -44,7 +44,7 @@ func Classify(t Transfer, chain string, reg TokenRegistry, meta func(Address) (T
 		return TrustNFT
 	case t.Amount == nil || t.Amount.Sign() <= 0:
 		return TrustZeroValue
-	case t.Asset == NativeAsset:
+	case t.Asset.Native():
 		return TrustGenuine
 	}
 	tok := Address(t.Asset)

@@ -121,6 +121,10 @@ func (r BlockRange) Len() uint64 {
 // Account is what a chain tells about an address.
 type Account struct {
 	IsContract bool
+	// Category, when set, is what the chain knows the address to be beyond
+	// account or contract (a transaction the value passes through, the fee
+	// sink); labels still win over it.
+	Category Category
 }
 
 // Token is a token contract's metadata.
@@ -150,6 +154,11 @@ const (
 	CategoryDEX       Category = "dex"
 	CategorySanctions Category = "sanctioned"
 	CategoryOther     Category = "other"
+	// CategoryTransaction is a transaction the value passes through (a UTXO
+	// chain's inputs -> transaction -> outputs): followed like a contract.
+	CategoryTransaction Category = "transaction"
+	// CategoryFees is where transaction fees go (the miners): a terminal.
+	CategoryFees Category = "fees"
 )
 
 // Label is a known entity behind an address.

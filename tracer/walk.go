@@ -1,9 +1,11 @@
 package tracer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"time"
@@ -46,6 +48,25 @@ type Options struct {
 	// the stolen value to the seeds; when set, the stolen value is exactly
 	// what they moved to the seeds.
 	TheftTxs []string
+	// FeeSink is where the chain's transaction fees go as transfers (a UTXO
+	// chain's miners); value paid there is counted as fees, whatever its
+	// amount. "" means fees are no transfers.
+	FeeSink Address
+	// Native is the chain's own coin: its symbol and decimals (for
+	// --min-value in whole units and the summary). The zero value means ETH,
+	// 18 decimals.
+	Native Token
+}
+
+// DefaultNative is the native coin of a walk whose Options.Native is unset.
+var DefaultNative = Token{Symbol: "ETH", Decimals: 18}
+
+// native is the walk's native coin.
+func (o Options) native() Token {
+	if o.Native == (Token{}) {
+		return DefaultNative
+	}
+	return o.Native
 }
 
 // ZeroAddress is where mints come from and burns go: never a wallet, so the
@@ -87,17 +108,20 @@ func Walk(ctx context.Context, src Source, opts Options) (*Trace, error) {
 
 // walker holds the state of one walk.
 type walker struct {
-	src    Source
-	opts   Options
-	ledger *ledger
-	nodes  map[Address]*nodeState
+	src   Source
+	opts  Options
+	multi ChainWindows // set when src spans several chains
+	// windows are the other chains' windows, asked of multi once each.
+	windows map[string]BlockRange
+	ledger  *ledger
+	nodes   map[Address]*nodeState
 	// thresholds per asset, in base units.
 	thresholds map[Asset]*big.Int
 	tokens     map[Address]Token
 	described  map[Address]bool
 	skipped    []Skip
 	read       map[string]bool // IDs of every transfer read
-	traced     []string        // IDs of the result's traced transfers, in its order
+	traced     []string        // IDs of the result's traced transfers
 	// pending are the outflows whose recipient was not a node at the last
 	// grow (and those booked since): the only ones that can add a node.
 	pending    []*event
@@ -109,15 +133,19 @@ type walker struct {
 
 type nodeState struct {
 	Node
+	chain       string // the chain of the transfer that first reached it
 	covered     bool
 	coveredFrom uint64
 }
 
 func newWalker(src Source, opts Options) *walker {
+	multi, _ := src.(ChainWindows)
 	return &walker{
 		src:        src,
 		opts:       opts,
-		ledger:     newLedger(opts.Taint),
+		multi:      multi,
+		windows:    map[string]BlockRange{},
+		ledger:     newLedger(opts.Taint, opts.Chain),
 		read:       map[string]bool{},
 		nodes:      map[Address]*nodeState{},
 		thresholds: map[Asset]*big.Int{},
@@ -153,7 +181,7 @@ func (w *walker) start(ctx context.Context) error {
 		return err
 	}
 	for _, a := range seeds {
-		n := w.addNode(a, 0, w.opts.Window.From, d.Accounts[a])
+		n := w.addNode(a, w.opts.Chain, 0, w.opts.Window.From, d.Accounts[a])
 		n.Category = CategorySeed
 	}
 	if err := w.describeTokens(ctx, w.newTokens(in)); err != nil {
@@ -176,7 +204,7 @@ func (w *walker) start(ctx context.Context) error {
 // hits. Level 0 was the seeds' inflows; level k reaches the addresses k hops away.
 func (w *walker) run(ctx context.Context) {
 	for level := 1; ; level++ {
-		frontier, window := w.frontier()
+		frontier, hops := w.frontier()
 		if len(frontier) == 0 {
 			return
 		}
@@ -190,7 +218,7 @@ func (w *walker) run(ctx context.Context) {
 			return
 		}
 		began := time.Now()
-		found, err := w.src.Transfers(ctx, TransferQuery{Direction: Outgoing, Addresses: frontier, Window: window})
+		found, err := w.readHops(ctx, hops)
 		if err != nil {
 			if ctx.Err() != nil {
 				w.halt(frontier, StopInterrupted, NodeInterrupted, ctx.Err().Error())
@@ -199,14 +227,17 @@ func (w *walker) run(ctx context.Context) {
 			}
 			return
 		}
+		window := hops[0].window
 		inFrontier := map[Address]bool{}
-		for _, a := range frontier {
-			inFrontier[a] = true
-			n := w.nodes[a]
-			if !n.covered || window.From < n.coveredFrom {
-				n.coveredFrom = window.From
+		for _, h := range hops {
+			for _, a := range h.addrs {
+				inFrontier[a] = true
+				n := w.nodes[a]
+				if !n.covered || h.window.From < n.coveredFrom {
+					n.coveredFrom = h.window.From
+				}
+				n.covered = true
 			}
-			n.covered = true
 		}
 		// Tokens first met in this hop (a swap into a new token) are judged
 		// with their metadata: a Source that describes ahead has it already.
@@ -234,6 +265,7 @@ func (w *walker) run(ctx context.Context) {
 			}
 		}
 		w.ledger.propagate(w.trusted)
+		w.bridgedThresholds()
 		added, err := w.grow(ctx, level)
 		w.record(LevelStats{
 			Level: level, Frontier: len(frontier), Window: window, Transfers: len(found),
@@ -256,6 +288,18 @@ func (w *walker) run(ctx context.Context) {
 	}
 }
 
+// bridgedThresholds sets the threshold of an asset first met as a
+// bridge's payout (another chain's coin): the same rule, applied to what the
+// bridges paid out of it.
+func (w *walker) bridgedThresholds() {
+	_, in := w.ledger.bridgedTotals()
+	for asset, x := range in {
+		if _, ok := w.thresholds[asset]; !ok && x.Sign() > 0 {
+			w.thresholds[asset] = w.opts.MinValue.Amount(w.decimals(asset), x)
+		}
+	}
+}
+
 // passThroughInflow reports whether t, answered for a contract of this
 // level, brings it value its sender's expansion did not (a UTXO
 // transaction's inputs from outside the trace): known clean value in its
@@ -274,11 +318,21 @@ func (w *walker) record(l LevelStats) {
 	}
 }
 
-// frontier lists the nodes whose outflows must be read next, and the window
-// that covers them all: from the earliest tainted inflow not yet covered.
-func (w *walker) frontier() ([]Address, BlockRange) {
+// hop is one Transfers call of a level: the frontier's addresses on one
+// chain, and the window that covers them all.
+type hop struct {
+	chain  string
+	addrs  []Address
+	window BlockRange
+}
+
+// frontier lists the nodes whose outflows must be read next, and the hops
+// that read them: one per chain (one in all on a single chain), each from
+// the earliest tainted inflow not yet covered on that chain. The walk's own
+// chain comes first.
+func (w *walker) frontier() ([]Address, []hop) {
 	var out []Address
-	from := w.opts.Window.To
+	byChain := map[string]*hop{}
 	for a, n := range w.nodes {
 		if n.Stop != NodeFollowed {
 			continue
@@ -292,16 +346,66 @@ func (w *walker) frontier() ([]Address, BlockRange) {
 			continue
 		}
 		out = append(out, a)
-		from = min(from, first)
+		chain := w.opts.Chain
+		if w.multi != nil {
+			chain = n.chain
+		}
+		h := byChain[chain]
+		if h == nil {
+			h = &hop{chain: chain, window: BlockRange{From: first, To: w.opts.Window.To}}
+			if chain == w.opts.Chain {
+				h.window.From = min(first, w.opts.Window.To)
+			}
+			byChain[chain] = h
+		}
+		h.addrs = append(h.addrs, a)
+		h.window.From = min(h.window.From, first)
 	}
 	slices.Sort(out)
-	return out, BlockRange{From: from, To: w.opts.Window.To}
+	var hops []hop
+	for _, c := range slices.Sorted(maps.Keys(byChain)) {
+		h := *byChain[c]
+		slices.Sort(h.addrs)
+		if c == w.opts.Chain {
+			hops = append([]hop{h}, hops...)
+		} else {
+			hops = append(hops, h)
+		}
+	}
+	return out, hops
+}
+
+// readHops asks the source for the outflows of each hop, in order. A chain
+// other than the walk's own reads up to the end of its window (asked once).
+func (w *walker) readHops(ctx context.Context, hops []hop) ([]Transfer, error) {
+	var found []Transfer
+	for i := range hops {
+		h := &hops[i]
+		if h.chain != w.opts.Chain {
+			cw, ok := w.windows[h.chain]
+			if !ok {
+				var err error
+				if cw, err = w.multi.ChainWindow(ctx, h.chain, w.opts.Window); err != nil {
+					return nil, fmt.Errorf("tracer: the window on %s: %w", h.chain, err)
+				}
+				w.windows[h.chain] = cw
+			}
+			h.window = BlockRange{From: max(min(h.window.From, cw.To), cw.From), To: cw.To}
+		}
+		ts, err := w.src.Transfers(ctx, TransferQuery{Direction: Outgoing, Addresses: h.addrs, Window: h.window})
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, ts...)
+	}
+	return found, nil
 }
 
 // grow adds the recipients that newly received at least the threshold.
 func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 	var fresh []Address
 	firstSeen := map[Address]uint64{}
+	chainOf := map[Address]string{}
 	left := w.pending[:0]
 	for _, e := range w.pending {
 		t := &e.t
@@ -315,6 +419,7 @@ func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 		if _, seen := firstSeen[t.To]; !seen {
 			fresh = append(fresh, t.To)
 			firstSeen[t.To] = t.BlockNumber
+			chainOf[t.To] = cmp.Or(t.Chain, w.opts.Chain)
 		}
 		firstSeen[t.To] = min(firstSeen[t.To], t.BlockNumber)
 	}
@@ -337,17 +442,20 @@ func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 		return 0, fmt.Errorf("tracer: describing %d new addresses: %w", len(fresh), err)
 	}
 	for _, a := range fresh {
-		w.addNode(a, depth, firstSeen[a], d.Accounts[a])
+		w.addNode(a, chainOf[a], depth, firstSeen[a], d.Accounts[a])
 	}
 	return len(fresh), nil
 }
 
 // addNode registers an address reached at depth and classifies it.
-func (w *walker) addNode(a Address, depth int, block uint64, acct Account) *nodeState {
-	n := &nodeState{Node: Node{Address: a, Depth: depth, FirstSeenBlock: block, IsContract: acct.IsContract}}
+func (w *walker) addNode(a Address, chain string, depth int, block uint64, acct Account) *nodeState {
+	n := &nodeState{Node: Node{Address: a, Depth: depth, FirstSeenBlock: block, IsContract: acct.IsContract}, chain: chain}
 	n.Category = CategoryEOA
 	if acct.IsContract {
 		n.Category = CategoryContract
+	}
+	if acct.Category != "" {
+		n.Category = acct.Category
 	}
 	if w.opts.Labels != nil {
 		if l, ok := w.opts.Labels.Lookup(w.opts.Chain, a); ok {
@@ -374,7 +482,7 @@ func (w *walker) addNode(a Address, depth int, block uint64, acct Account) *node
 // terminal reports whether the walk stops at an entity of category c.
 func terminal(c Category) bool {
 	switch c {
-	case CategoryExchange, CategoryBridge, CategoryMixer, CategoryDEX:
+	case CategoryExchange, CategoryBridge, CategoryMixer, CategoryDEX, CategoryFees:
 		return true
 	}
 	return false
@@ -438,7 +546,7 @@ func (w *walker) followable(t Transfer) bool {
 	if t.Amount == nil || t.Amount.Sign() <= 0 || t.Kind == KindERC721 {
 		return false
 	}
-	if t.Asset == NativeAsset {
+	if t.Asset.Native() {
 		return true
 	}
 	_, ok := w.tokens[Address(t.Asset)]
@@ -469,7 +577,7 @@ func (w *walker) keptTaint(asset Asset, x *big.Int) bool {
 
 func (w *walker) decimals(a Asset) uint8 {
 	if a == NativeAsset {
-		return 18
+		return w.opts.native().Decimals
 	}
 	return w.tokens[Address(a)].Decimals
 }

@@ -13,6 +13,7 @@ import (
 type fakeSource struct {
 	transfers []Transfer
 	contracts map[Address]bool
+	kinds     map[Address]Category // Account.Category
 	tokens    map[Address]Token
 	failAt    int // fail the n-th outgoing query (1-based); 0 never
 	queries   int
@@ -41,7 +42,7 @@ func (f *fakeSource) Transfers(_ context.Context, q TransferQuery) ([]Transfer, 
 func (f *fakeSource) Describe(_ context.Context, accounts, tokens []Address) (Descriptions, error) {
 	d := Descriptions{Accounts: map[Address]Account{}, Tokens: map[Address]Token{}}
 	for _, a := range accounts {
-		d.Accounts[a] = Account{IsContract: f.contracts[a]}
+		d.Accounts[a] = Account{IsContract: f.contracts[a], Category: f.kinds[a]}
 	}
 	for _, a := range tokens {
 		if t, ok := f.tokens[a]; ok {
@@ -110,12 +111,8 @@ func checkConservation(t *testing.T, tr *Trace) {
 		for _, v := range s.Buckets {
 			sum.Add(sum, v)
 		}
-		want := new(big.Int).Set(s.Stolen)
-		if s.SwappedIn != nil {
-			want.Add(want, s.SwappedIn)
-		}
-		if sum.Cmp(want) != 0 {
-			t.Errorf("asset %s: buckets add to %s, stolen %s + swapped in %v (%v)", s.Asset, sum, s.Stolen, s.SwappedIn, s.Buckets)
+		if want := s.Accounted(); sum.Cmp(want) != 0 {
+			t.Errorf("asset %s: buckets add to %s, stolen %s + swapped in %v + bridged in %v (%v)", s.Asset, sum, s.Stolen, s.SwappedIn, s.BridgedIn, s.Buckets)
 		}
 	}
 }

@@ -131,3 +131,30 @@ func (c *Client) SearchRawTransactions(ctx context.Context, addr string, skip, c
 	}
 	return out, nil
 }
+
+// BlockTimes returns the block time (unix seconds) of each height:
+// getblockhash, then getblockheader, each batched.
+func (c *Client) BlockTimes(ctx context.Context, heights []int64) ([]int64, error) {
+	hashes, err := c.BlockHashes(ctx, heights)
+	if err != nil {
+		return nil, err
+	}
+	headers := make([]struct {
+		Time int64 `json:"time"`
+	}, len(hashes))
+	calls := make([]*call, len(hashes))
+	for i, h := range hashes {
+		calls[i] = &call{Method: "getblockheader", Params: []any{h, true}, Result: &headers[i]}
+	}
+	if err := c.batch(ctx, calls); err != nil {
+		return nil, fmt.Errorf("bitcoin: getblockheader: %w", err)
+	}
+	out := make([]int64, len(hashes))
+	for i, cl := range calls {
+		if cl.Err != nil {
+			return nil, fmt.Errorf("bitcoin: getblockheader %s: %w", hashes[i], cl.Err)
+		}
+		out[i] = headers[i].Time
+	}
+	return out, nil
+}

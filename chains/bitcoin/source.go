@@ -129,6 +129,10 @@ func NewSource(c *Client, p *Probe, opts SourceOptions) *Source {
 	return s
 }
 
+// Scanner is the Source's block scanner: a search over the same window
+// (the THORChain outbound search) shares its blocks, each read once.
+func (s *Source) Scanner() *Scanner { return s.scanner }
+
 // Method says how spends are found, and why.
 func (s *Source) Method() (SpendMethod, string) { return s.spends, s.why }
 
@@ -476,12 +480,20 @@ func coinJoinAnnotations(cj utxo.CoinJoin) map[string]string {
 	}
 }
 
-// Describe implements tracer.Source: hubs are pass-through contracts, every
-// other address a plain account; Bitcoin has no tokens.
+// Describe implements tracer.Source: hubs are pass-through contracts of
+// category transaction, FeeAddress the fee sink (category fees, a
+// terminal), every other address a plain account; Bitcoin has no tokens.
 func (s *Source) Describe(_ context.Context, accounts, _ []tracer.Address) (tracer.Descriptions, error) {
 	d := tracer.Descriptions{Accounts: map[tracer.Address]tracer.Account{}, Tokens: map[tracer.Address]tracer.Token{}}
 	for _, a := range accounts {
-		d.Accounts[a] = tracer.Account{IsContract: strings.HasPrefix(string(a), TxPrefix)}
+		switch {
+		case strings.HasPrefix(string(a), TxPrefix):
+			d.Accounts[a] = tracer.Account{IsContract: true, Category: tracer.CategoryTransaction}
+		case a == FeeAddress:
+			d.Accounts[a] = tracer.Account{Category: tracer.CategoryFees}
+		default:
+			d.Accounts[a] = tracer.Account{}
+		}
 	}
 	return d, nil
 }

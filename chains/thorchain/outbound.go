@@ -25,10 +25,10 @@ import (
 // outbounds within hours.
 const DefaultMaxDelay = 24 * time.Hour
 
-// blockTimeSkew is how far a Bitcoin block's time may run ahead of the
+// BlockTimeSkew is how far a Bitcoin block's time may run ahead of the
 // true time (consensus: up to 2 hours past network time), so an outbound
 // can carry a block time before its deposit's.
-const blockTimeSkew = 2 * 60 * 60
+const BlockTimeSkew = 2 * 60 * 60
 
 // Inbound is a deposit into THORChain on the source chain.
 type Inbound struct {
@@ -124,7 +124,7 @@ func NormalizeTxID(h string) string {
 func (m *Matcher) Horizon() int64 {
 	var h int64
 	for _, p := range m.pairs {
-		h = max(h, p.Until+blockTimeSkew)
+		h = max(h, p.Until+BlockTimeSkew)
 	}
 	return h
 }
@@ -138,7 +138,7 @@ func (m *Matcher) Offer(tx utxo.Tx) bool {
 		return false
 	}
 	p := m.pairs[NormalizeTxID(memo.TxID)]
-	if p == nil || tx.Time < p.Inbound.Time-blockTimeSkew || tx.Time > p.Until+blockTimeSkew {
+	if p == nil || tx.Time < p.Inbound.Time-BlockTimeSkew || tx.Time > p.Until+BlockTimeSkew {
 		return false
 	}
 	if slices.ContainsFunc(p.Legs, func(l Leg) bool { return l.Tx.TxID == tx.TxID }) {
@@ -172,7 +172,7 @@ func (m *Matcher) Results(scanned int64) []Pair {
 		slices.SortFunc(p.Legs, func(a, b Leg) int {
 			return cmp.Or(cmp.Compare(a.Tx.Block, b.Tx.Block), cmp.Compare(a.Tx.Index, b.Tx.Index), strings.Compare(a.Tx.TxID, b.Tx.TxID))
 		})
-		if len(p.Legs) == 0 && scanned > p.Until+blockTimeSkew {
+		if len(p.Legs) == 0 && scanned > p.Until+BlockTimeSkew {
 			p.Status = NotFound
 		}
 		out = append(out, p)

@@ -27,10 +27,12 @@ var devTheft = filepath.Join(fixturesDir, "dev-theft")
 // TestFixtures replays every fixtures/<case>/rpc.replay through the CLI and
 // compares the outputs with want.json and want.dot; where the case has a
 // truth.json, the trace must find exactly the planted stolen addresses.
-// With -update it first re-records dev-theft from the dev node.
+// With -update it first re-records dev-theft from the dev node and
+// btc-regtest from btcd.
 func TestFixtures(t *testing.T) {
 	if *update {
 		recordDevTheft(t, devTheft)
+		recordBitcoinTheft(t, btcTheft)
 	}
 	cases, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "rpc.replay"))
 	if len(cases) == 0 {

@@ -57,18 +57,22 @@ var incidentFields = []incidentField{
 		if err := scalar(n, &in.Chain, "a chain name"); err != nil {
 			return err
 		}
-		if _, ok := lookupChain(in.Chain); !ok {
-			return fmt.Errorf("unknown chain %q: want one of %s", in.Chain, chainNames())
+		if _, ok := chainName(in.Chain); !ok {
+			return fmt.Errorf("unknown chain %q: want one of %s; Bitcoin: %s", in.Chain, chainNames(), bitcoinChainNames())
 		}
 		return nil
 	}},
 	{"seeds", func(in *incident, n *yaml.Node) error {
-		return list(n, &in.Seeds, "seed addresses", func(s string) error { _, err := parseAddress(s); return err })
+		return list(n, &in.Seeds, "seed addresses", func(s string) error { _, err := in.address(s); return err })
 	}},
 	{"theft_txs", func(in *incident, n *yaml.Node) error {
+		form, want := txHash, "0x and 64 hex digits"
+		if _, btc := lookupBitcoin(in.Chain); btc {
+			form, want = txid, "a transaction id of 64 hex digits"
+		}
 		return list(n, &in.TheftTxs, "transaction hashes", func(s string) error {
-			if !txHash.MatchString(s) {
-				return fmt.Errorf("%q is not a transaction hash: want 0x and 64 hex digits", s)
+			if !form.MatchString(s) {
+				return fmt.Errorf("%q is not a transaction hash: want %s", s, want)
 			}
 			return nil
 		})
@@ -114,6 +118,14 @@ func parseIncident(data []byte) (*incident, error) {
 	}
 	in := &incident{lines: map[string]int{}}
 	top := doc.Content[0]
+	// The chain first, wherever it is: seeds and theft_txs are read for it.
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if k, v := top.Content[i], top.Content[i+1]; k.Value == "chain" && v.Kind == yaml.ScalarNode {
+			if _, ok := chainName(v.Value); ok {
+				in.Chain = v.Value
+			}
+		}
+	}
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
 		j := slices.IndexFunc(incidentFields, func(f incidentField) bool { return f.key == k.Value })
@@ -137,6 +149,16 @@ func parseIncident(data []byte) (*incident, error) {
 		return nil, fmt.Errorf("line %d: window.from_block is missing", in.lines["window"])
 	}
 	return in, nil
+}
+
+// address checks a seed for the incident's chain (ethereum when unnamed):
+// on Bitcoin, that it is an address of some Bitcoin network (the node's
+// network is checked when the trace starts).
+func (in *incident) address(s string) (tracer.Address, error) {
+	if net, ok := lookupBitcoin(in.Chain); ok {
+		return bitcoinSeed(net)(s)
+	}
+	return evmSeed(s)
 }
 
 // fieldErr is an error found at a line inside a field's value.

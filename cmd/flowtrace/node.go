@@ -20,7 +20,8 @@ import (
 // trace and transfers take them alike.
 func (o *traceOptions) registerNode(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL); repeat for fallbacks that share the load")
+	f.StringArrayVar(&o.rpcURLs, "rpc", envURLs(), "JSON-RPC endpoint of the node (default $ETH_RPC_URL; $BTC_RPC_URL for Bitcoin), or CHAIN=URL; repeat for fallbacks that share the load")
+	o.rpcFlag = f.Lookup("rpc")
 	f.StringVar(&o.native, "native", "auto", "how native ETH is traced: auto, trace_filter, blockscan or off (tokens only)")
 	f.Float64Var(&o.rps, "requests-per-second", 0, "cap on JSON-RPC requests per second (0 = no cap)")
 	f.IntVar(&o.maxConcurrent, "max-concurrent-requests", 4, "HTTP requests in flight at once")

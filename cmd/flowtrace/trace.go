@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/flowtrace/flowtrace/cache"
+	"github.com/flowtrace/flowtrace/chains/bitcoin"
 	"github.com/flowtrace/flowtrace/chains/evm"
+	"github.com/flowtrace/flowtrace/chains/labels"
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
@@ -24,6 +27,7 @@ import (
 // traceOptions are the flags of `flowtrace trace`.
 type traceOptions struct {
 	rpcURLs   []string
+	rpcFlag   *pflag.Flag // --rpc, to tell a given value from the default
 	chain     string
 	seeds     []string
 	theftTxs  []string
@@ -95,7 +99,7 @@ func (o *traceOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&o.seeds, "seed", nil, "seed addresses of the theft (comma-separated or repeated)")
 	f.StringSliceVar(&o.theftTxs, "theft-tx", nil, "hashes of the theft's transactions: the stolen value is exactly what they moved to the seeds (comma-separated or repeated)")
-	f.StringVar(&o.chain, "chain", "ethereum", "chain: "+chainNames())
+	f.StringVar(&o.chain, "chain", "ethereum", "chain: "+chainNames()+"; Bitcoin (trace only): "+bitcoinChainNames())
 	f.StringVar(&o.fromBlock, "from-block", "", "first block of the window: at or before the theft (required)")
 	f.StringVar(&o.toBlock, "to-block", "latest", "last block of the window: a number or latest")
 	f.StringVar(&o.minValue, "min-value", "0.1%", "smallest tainted amount followed: whole units (0.5) or a share of the stolen amount (0.1%)")
@@ -138,75 +142,123 @@ type traceRequest struct {
 	expand    []tracer.Address
 	native    evm.NativeMode
 	cache     cacheSpec
+	rpc       []string // the traced chain's endpoints (nodeURLs)
 }
 
-// validate checks every flag that can be checked without the node.
+// validate checks every flag of an EVM trace that can be checked without
+// the node.
 func (o *traceOptions) validate() (*traceRequest, error) {
 	r := &traceRequest{}
 	var ok bool
 	if r.chain, ok = lookupChain(o.chain); !ok {
-		return nil, usageErr("unknown --chain %q: want one of %s", o.chain, chainNames())
+		if _, btc := lookupBitcoin(o.chain); btc {
+			return nil, usageErr("--chain %s: Bitcoin is traced by flowtrace trace (and serve) only for now, not by batch or worker", o.chain)
+		}
+		return nil, usageErr("unknown --chain %q: want one of %s; Bitcoin: %s", o.chain, chainNames(), bitcoinChainNames())
 	}
+	if err := o.parseSeeds(r, evmSeed); err != nil {
+		return nil, err
+	}
+	if err := o.parseTheftTxs(r, txHash, "0x and 64 hex digits"); err != nil {
+		return nil, err
+	}
+	return r, o.validateCommon(r)
+}
+
+// evmSeed reads an EVM --seed or --expand, naming a Bitcoin address as such.
+func evmSeed(s string) (tracer.Address, error) {
+	if bitcoin.LooksLikeAddress(s) {
+		return "", fmt.Errorf("%q is a Bitcoin address: pass --chain bitcoin (or its network's: %s)", s, strings.TrimPrefix(bitcoinChainNames(), "bitcoin, "))
+	}
+	return parseAddress(s)
+}
+
+// parseSeeds reads --seed and --expand with parse, the chain's address check.
+func (o *traceOptions) parseSeeds(r *traceRequest, parse func(string) (tracer.Address, error)) error {
 	if len(o.seeds) == 0 {
-		return nil, usageErr("no seed addresses: give --seed ADDR (the thief's addresses; comma-separated for several)")
+		return usageErr("no seed addresses: give --seed ADDR (the thief's addresses; comma-separated for several)")
 	}
 	for _, s := range o.seeds {
-		a, err := parseAddress(s)
+		a, err := parse(s)
 		if err != nil {
-			return nil, usageErr("--seed: %v", err)
+			return usageErr("--seed: %v", err)
 		}
 		r.seeds = append(r.seeds, a)
 	}
 	for _, s := range o.expand {
-		a, err := parseAddress(s)
+		a, err := parse(s)
 		if err != nil {
-			return nil, usageErr("--expand: %v", err)
+			return usageErr("--expand: %v", err)
 		}
 		r.expand = append(r.expand, a)
 	}
+	return nil
+}
+
+// parseTheftTxs reads --theft-tx: hashes matching the chain's form.
+func (o *traceOptions) parseTheftTxs(r *traceRequest, form *regexp.Regexp, want string) error {
 	for _, h := range o.theftTxs {
-		if !txHash.MatchString(h) {
-			return nil, usageErr("--theft-tx %q is not a transaction hash: want 0x and 64 hex digits, comma-separated for several", h)
+		if !form.MatchString(h) {
+			return usageErr("--theft-tx %q is not a transaction hash: want %s, comma-separated for several", h, want)
 		}
 		r.theftTxs = append(r.theftTxs, strings.ToLower(h))
 	}
+	return nil
+}
+
+// validateCommon checks the flags every chain's trace takes alike.
+func (o *traceOptions) validateCommon(r *traceRequest) error {
 	if err := o.parseWindow(r, "give the block of the theft, or one just before it"); err != nil {
-		return nil, err
+		return err
 	}
 	var err error
 	if r.taint, r.compare, err = parseTaint(o.taint); err != nil {
-		return nil, usageErr("--taint: %v", err)
+		return usageErr("--taint: %v", err)
 	}
 	if r.threshold, err = tracer.ParseThreshold(o.minValue); err != nil {
-		return nil, usageErr("--min-value: %v", err)
+		return usageErr("--min-value: %v", err)
 	}
 	if err := o.parseNode(r); err != nil {
-		return nil, err
+		return err
 	}
 	if o.depth < 1 {
-		return nil, usageErr("--depth %d: follow at least 1 hop", o.depth)
+		return usageErr("--depth %d: follow at least 1 hop", o.depth)
 	}
 	if o.render < 0 {
-		return nil, usageErr("--render-timeout %s: give a duration like 8s, or 0 to leave graph.svg out", o.render)
+		return usageErr("--render-timeout %s: give a duration like 8s, or 0 to leave graph.svg out", o.render)
 	}
 	if r.cache, err = o.cache.resolve(o.record != "", o.replay != ""); err != nil {
-		return nil, err
+		return err
 	}
 	if o.out == "" {
-		return nil, usageErr("--out must name a directory")
+		return usageErr("--out must name a directory")
 	}
-	return r, nil
+	if r.rpc, err = o.nodeURLs(); err != nil {
+		return err
+	}
+	return nil
 }
 
 // checkNode refuses to start with no node to ask.
 func (o *traceOptions) checkNode() error {
-	if o.replay == "" && len(o.rpcURLs) == 0 {
-		return usageErr("no node: give --rpc URL or set ETH_RPC_URL (or --replay FILE to use a recording)")
+	urls, err := o.nodeURLs()
+	if err != nil {
+		return err
+	}
+	if o.replay == "" && len(urls) == 0 {
+		env := evmRPCEnv
+		if _, btc := lookupBitcoin(o.chain); btc {
+			env = bitcoinRPCEnv
+		}
+		return usageErr("no node: give --rpc URL or set %s (or --replay FILE to use a recording)", env)
 	}
 	return nil
 }
 
 func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) error {
+	if net, ok := lookupBitcoin(o.chain); ok {
+		return o.traceBitcoin(ctx, net, stdout, stderr)
+	}
 	req, err := o.validate()
 	if err != nil {
 		return err
@@ -222,24 +274,42 @@ func runTrace(ctx context.Context, o *traceOptions, stdout, stderr io.Writer) er
 	return o.traceOn(ctx, req, n, stdout, stderr)
 }
 
-// traceOn traces req on an open node and writes the outputs.
+// traceOn traces req on an open EVM node and writes the outputs.
 func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, stdout, stderr io.Writer) error {
 	logf := o.logger(stderr)
-	src, info, reg, store := n.src, n.info, n.reg, n.store
-	window, err := o.windowFor(src, req, info)
+	window, err := o.windowFor(n.src, req, n.info)
 	if err != nil {
 		return err
 	}
 	logf("flowtrace: chain %s (id %s), head %d, window [%d,%d], native transfers via %s",
-		req.chain.Name, info.ChainID, info.Head, window.From, window.To, orNone(info.NativeMethod))
-	traced := n.metered()
-	saveRecording := n.save
+		req.chain.Name, n.info.ChainID, n.info.Head, window.From, window.To, orNone(n.info.NativeMethod))
+	return o.walkAndWrite(ctx, req, walkInput{src: n.metered(), window: window, labels: n.reg, tokens: n.reg, save: n.save, store: n.store}, stdout, stderr)
+}
 
-	trace, err := tracer.Walk(ctx, traced, tracer.Options{
+// walkInput is what a trace walks, whatever the chain.
+type walkInput struct {
+	src    tracer.Source
+	window tracer.BlockRange
+	labels tracer.Labeler
+	tokens *labels.Registry
+	save   func() error // writes the recording (--record)
+	store  cache.Store  // nil: no hop cache
+	// node says how the node was asked and why, for the report ("" for none).
+	node string
+	// feeSink is where the chain pays fees as transfers ("" for none).
+	feeSink tracer.Address
+}
+
+// walkAndWrite walks req over in's Source and writes the outputs: the part
+// of a trace every chain shares.
+func (o *traceOptions) walkAndWrite(ctx context.Context, req *traceRequest, in walkInput, stdout, stderr io.Writer) error {
+	logf := o.logger(stderr)
+	window, store, reg := in.window, in.store, in.tokens
+	trace, err := tracer.Walk(ctx, in.src, tracer.Options{
 		Chain: req.chain.Name, Seeds: req.seeds, Window: window, MaxDepth: o.depth, Expand: req.expand, MinValue: req.threshold,
 		MaxAddresses: o.maxAddresses, MaxRequests: o.maxRequests, StopAtContracts: o.stopAtContracts,
-		Taint: req.taint, CompareTaint: req.compare,
-		TheftTxs: req.theftTxs, Labels: reg, Tokens: reg, Progress: func(l tracer.LevelStats) {
+		Taint: req.taint, CompareTaint: req.compare, Native: tracer.Token{Symbol: req.chain.NativeSymbol, Decimals: req.chain.NativeDecimals}, FeeSink: in.feeSink,
+		TheftTxs: req.theftTxs, Labels: in.labels, Tokens: reg, Progress: func(l tracer.LevelStats) {
 			logf("level %d: %d addresses in [%d,%d] -> %d transfers, %d new addresses; %d requests in %d round trips, %d blocks scanned (%s)",
 				l.Level, l.Frontier, l.Window.From, l.Window.To, l.Transfers, l.NewAddresses,
 				l.Usage.Requests, l.Usage.RoundTrips, l.Usage.BlocksScanned, l.Elapsed.Round(time.Millisecond))
@@ -254,10 +324,10 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 		}
 		return withCode(exitError, err)
 	}
-	if err := saveRecording(); err != nil {
+	if err := in.save(); err != nil {
 		return withCode(exitError, err)
 	}
-	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window), Tokens: reg}
+	meta := graph.Meta{Case: o.caseOrSeed(req), Params: o.params(req, window), Tokens: reg, Node: in.node}
 	files, err := writeOutputs(context.WithoutCancel(ctx), o.out, trace, meta, graph.DOTOptions{Full: o.full}, o.render, logf)
 	if err != nil {
 		return withCode(exitError, err)
@@ -279,28 +349,27 @@ func (o *traceOptions) traceOn(ctx context.Context, req *traceRequest, n *node, 
 // save writes the recording when --record is set; otherwise it does nothing.
 func (o *traceOptions) transport() (client *http.Client, endpoints []string, save func() error, err error) {
 	save = func() error { return nil }
-	switch {
-	case o.replay != "":
+	if o.replay != "" {
 		rp, err := rpcreplay.LoadReplayer(o.replay)
 		if err != nil {
 			return nil, nil, nil, usageErr("--replay: %v", err)
 		}
 		return &http.Client{Transport: rp}, []string{"http://replay.invalid/"}, save, nil
-	case o.record != "":
+	}
+	urls, err := o.nodeURLs()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if o.record != "" {
 		rec := rpcreplay.NewRecorder(http.DefaultTransport)
 		save = func() error { return rec.Save(o.record) }
-		return &http.Client{Transport: rec}, o.rpcURLs, save, nil
+		return &http.Client{Transport: rec}, urls, save, nil
 	}
-	return nil, o.rpcURLs, save, nil
+	return nil, urls, save, nil
 }
 
 // envURLs is the default of --rpc: $ETH_RPC_URL, if set.
-func envURLs() []string {
-	if u := os.Getenv("ETH_RPC_URL"); u != "" {
-		return []string{u}
-	}
-	return nil
-}
+func envURLs() []string { return envURL(evmRPCEnv) }
 
 // window resolves the block window against the node's head.
 func (r *traceRequest) window(head uint64) (tracer.BlockRange, error) {
