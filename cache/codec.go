@@ -134,18 +134,19 @@ func decodeTransfers(chain string, v []byte) (transferEntry, error) {
 	}
 	n := r.count()
 	e.transfers = make([]tracer.Transfer, 0, n)
-	for range n {
+	amounts := make([]big.Int, n) // one allocation for the n amounts
+	for i := range n {
 		t := tracer.Transfer{Chain: chain}
 		t.BlockNumber = r.uvarint()
 		t.TxIndex = uint(r.uvarint())
 		t.Seq = int(r.varint())
 		t.LogIndex = int(r.varint())
-		t.Kind = tracer.TransferKind(r.bytes())
+		t.Kind = kindOf(r.bytes())
 		t.TxHash = str()
 		t.From, t.To = tracer.Address(str()), tracer.Address(str())
 		t.Asset = tracer.Asset(str())
 		t.TxFrom = tracer.Address(str())
-		t.Amount = new(big.Int).SetBytes(r.bytes())
+		t.Amount = amounts[i].SetBytes(r.bytes())
 		if k := r.uvarint(); k > 0 {
 			t.TraceAddress = make([]int, 0, min(k-1, uint64(len(r.b))))
 			for range k - 1 {
@@ -171,6 +172,16 @@ func decodeTransfers(chain string, v []byte) (transferEntry, error) {
 		return transferEntry{}, errCorrupt
 	}
 	return e, nil
+}
+
+// kindOf is the transfer kind spelled b: the known kinds without an allocation.
+func kindOf(b []byte) tracer.TransferKind {
+	for _, k := range []tracer.TransferKind{tracer.KindNative, tracer.KindInternal, tracer.KindERC20, tracer.KindERC721} {
+		if string(k) == string(b) {
+			return k
+		}
+	}
+	return tracer.TransferKind(b)
 }
 
 func encodeAccount(a tracer.Account) []byte {
@@ -333,26 +344,39 @@ func (r *reader) str() string {
 	}
 	switch tag[0] {
 	case 0:
-		return string(r.bytes())
-	case 1:
-		return "0x" + hex.EncodeToString(r.bytes())
-	case 2:
-		digits := []byte(hex.EncodeToString(r.bytes()))
-		mask := r.take((len(digits) + 7) / 8)
+		if b := r.bytes(); string(b) != string(tracer.NativeAsset) {
+			return string(b)
+		}
+		return string(tracer.NativeAsset)
+	case 1, 2:
+		raw := r.bytes()
+		var mask []byte
+		if tag[0] == 2 {
+			mask = r.take((2*len(raw) + 7) / 8)
+		}
 		if r.err != nil {
 			return ""
 		}
-		for i := range digits {
-			if mask[i/8]&(1<<(i%8)) != 0 {
-				if digits[i] < 'a' {
-					r.err = errCorrupt
-					return ""
+		// One allocation: the digits are written into the string's own bytes.
+		var b strings.Builder
+		b.Grow(2 + 2*len(raw))
+		b.WriteString("0x")
+		for i, c := range raw {
+			for k, d := range [2]byte{hexDigits[c>>4], hexDigits[c&0xf]} {
+				if j := 2*i + k; mask != nil && mask[j/8]&(1<<(j%8)) != 0 {
+					if d < 'a' {
+						r.err = errCorrupt
+						return ""
+					}
+					d -= 'a' - 'A'
 				}
-				digits[i] -= 'a' - 'A'
+				b.WriteByte(d)
 			}
 		}
-		return "0x" + string(digits)
+		return b.String()
 	}
 	r.err = errCorrupt
 	return ""
 }
+
+const hexDigits = "0123456789abcdef"

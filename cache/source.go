@@ -139,8 +139,8 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 	wc, cacheable := w, w.From <= s.c.opts.Final
 	wc.To = min(wc.To, s.c.opts.Final)
 
-	var addrs []string // lower case, sorted, unique
-	orig := map[string]tracer.Address{}
+	addrs := make([]string, 0, len(q.Addresses)) // lower case, sorted, unique
+	orig := make(map[string]tracer.Address, len(q.Addresses))
 	for _, a := range q.Addresses {
 		l := strings.ToLower(string(a))
 		if _, ok := orig[l]; !ok {
@@ -158,7 +158,7 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		got = s.c.get(ctx, keys)
 	}
 
-	cached := map[string]*transferEntry{} // entries to answer from and extend
+	cached := make(map[string]*transferEntry, len(got)) // entries to answer from and extend
 	need := map[tracer.BlockRange][]string{}
 	var missed []string
 	for i, a := range addrs {
@@ -233,7 +233,14 @@ func (s *Source) Transfers(ctx context.Context, q tracer.TransferQuery) ([]trace
 		}
 	}
 
-	var out []tracer.Transfer
+	n := 0
+	for _, a := range addrs {
+		if e := cached[a]; e != nil {
+			n += len(e.transfers)
+		}
+		n += len(fetched[a])
+	}
+	out := make([]tracer.Transfer, 0, n)
 	for _, a := range addrs {
 		if e := cached[a]; e != nil {
 			for _, t := range e.transfers {

@@ -18,9 +18,15 @@ var ErrUnaccounted = errors.New("transfers read but neither traced, credited nor
 // expanded address is a traced transfer, a credit of stolen value to a seed,
 // or skipped with a reason.
 func (w *walker) checkAccounted(t *Trace) error {
-	done := map[string]bool{}
-	for _, tr := range t.Transfers {
-		done[tr.ID()] = true
+	done := make(map[string]bool, len(w.read))
+	if len(w.traced) == len(t.Transfers) {
+		for _, id := range w.traced { // the IDs of t.Transfers
+			done[id] = true
+		}
+	} else {
+		for _, tr := range t.Transfers {
+			done[tr.ID()] = true
+		}
 	}
 	for id := range w.ledger.credits {
 		if !w.ledger.clean[id] {
@@ -48,10 +54,8 @@ func (w *walker) checkAccounted(t *Trace) error {
 // unexplainedList is the ledger's unexplained outflows in a stable order.
 func (l *ledger) unexplainedList() []Unexplained {
 	var out []Unexplained
-	for _, byAsset := range l.unexplained {
-		for _, u := range byAsset {
-			out = append(out, Unexplained{Address: u.Address, Asset: u.Asset, Amount: new(big.Int).Set(u.Amount), TxHash: u.TxHash, Block: u.Block})
-		}
+	for _, u := range l.unexplained {
+		out = append(out, Unexplained{Address: u.Address, Asset: u.Asset, Amount: new(big.Int).Set(u.Amount), TxHash: u.TxHash, Block: u.Block})
 	}
 	slices.SortFunc(out, func(a, b Unexplained) int {
 		return cmp.Or(strings.Compare(string(a.Address), string(b.Address)), strings.Compare(string(a.Asset), string(b.Asset)))

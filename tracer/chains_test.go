@@ -208,9 +208,9 @@ func TestPayoutOfUntracedDepositCarriesNothing(t *testing.T) {
 	l := newLedger(Poison{}, "ethereum")
 	pay := Transfer{Chain: "bitcoin", TxHash: "bbbb", LogIndex: -1, From: hub, To: "bitcoin:d", Asset: btcCoin, Amount: big.NewInt(3000),
 		Annotations: map[string]string{AnnConverts: "0xdead/call:"}}
-	l.addOutflow(pay)
+	l.addOutflow(pay, pay.ID())
 	l.propagate(func(Transfer) bool { return true })
-	if x := l.tainted[pay.ID()]; x == nil || x.Sign() != 0 || len(l.unexplainedList()) != 0 {
+	if x := l.taint(pay.ID()); x == nil || x.Sign() != 0 || len(l.unexplainedList()) != 0 {
 		t.Errorf("tainted %v, unexplained %v; want 0 and none", x, l.unexplainedList())
 	}
 }
@@ -259,5 +259,34 @@ func TestAlternativesAddUpAcrossChains(t *testing.T) {
 	}
 	if len(tr.Alternatives) != 2 {
 		t.Fatalf("%d alternatives, want 2", len(tr.Alternatives))
+	}
+}
+
+// The traced transfers are listed in CompareTransfers order over both
+// chains, though the ledger replays the chain reached later after the
+// walk's own: here the Bitcoin payout's blocks come before a later ETH hop.
+func TestTransfersListedInChainOrderAcrossChains(t *testing.T) {
+	src := twoChainFlow(ConversionBridged)
+	for i, x := range src.transfers {
+		if x.Chain == "bitcoin" {
+			src.transfers[i].BlockNumber -= 490 // 500.. -> 10..
+		}
+	}
+	src.windows["bitcoin"] = BlockRange{From: 5, To: 20}
+	later := eth(50, "y", "z", 10)
+	later.Chain = "ethereum"
+	src.transfers = append(src.transfers, later)
+	tr := twoChainWalk(t, src, Poison{})
+	checkConservation(t, tr)
+	var blocks []uint64
+	for _, x := range tr.Transfers {
+		blocks = append(blocks, x.BlockNumber)
+	}
+	if want := []uint64{3, 4, 10, 11, 12, 50}; !slices.Equal(blocks, want) {
+		t.Errorf("transfers at blocks %v, want %v", blocks, want)
+	}
+	// The payout still carries the deposit's stolen share (70 of 120).
+	if s := summaryOf(t, tr, btcCoin); s.BridgedIn == nil || s.BridgedIn.Int64() != 1750 {
+		t.Errorf("BTC bridged in %v, want 1750", s.BridgedIn)
 	}
 }

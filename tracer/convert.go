@@ -11,47 +11,61 @@ import "math/big"
 // refunded). A swap paid out in several legs books each leg at the same
 // rate. The payout does not draw on the hub's balance: the bridge paid it.
 
-// conversionRefs lists the deposits that payouts name.
-func conversionRefs(evs []ledgerEvent) map[string]bool {
-	m := map[string]bool{}
-	for _, e := range evs {
-		if ref := e.t.Annotations[AnnConverts]; !e.credit && ref != "" {
-			m[ref] = true
-		}
+// prepareConversion indexes the deposit that e, an outflow, pays out
+// when e is a bridge's payout.
+func (l *ledger) prepareConversion(e *event) {
+	ref := e.t.Annotations[AnnConverts]
+	if ref == "" {
+		e.converts = -1
+		return
 	}
-	return m
+	e.converts = l.id(ref)
+	l.convRefs[e.converts] = true
 }
 
-// conversionOutput returns the stolen part of t when t is a bridge's
+// recordDeposit remembers what e, a deposit a payout names, carried into
+// the bridge.
+func (l *ledger) recordDeposit(e *event, x *big.Int) {
+	if l.convIns == nil {
+		l.convIns = map[int32]*swapLeg{}
+	}
+	l.convIns[e.n] = &swapLeg{asset: e.t.Asset, poolSlot: e.toSlot, amount: e.t.Amount, tainted: new(big.Int).Set(x)}
+}
+
+// conversionOutput returns the stolen part of e when e is a bridge's
 // payout, and books its deposit as bridged at the hub (once).
-func (l *ledger) conversionOutput(t Transfer) (*big.Int, bool) {
-	ref := t.Annotations[AnnConverts]
-	if ref == "" {
+func (l *ledger) conversionOutput(e *event) (*big.Int, bool) {
+	if e.converts < 0 {
 		return nil, false
 	}
-	in := l.convIns[ref]
+	in := l.convIns[e.converts]
 	if in == nil || in.amount.Sign() == 0 {
 		return new(big.Int), true // its deposit carried nothing the walk saw
 	}
-	x := new(big.Int).Mul(t.Amount, in.tainted)
+	x := new(big.Int).Mul(e.t.Amount, in.tainted)
 	x.Quo(x, in.amount)
-	if x.Cmp(t.Amount) > 0 {
-		x.Set(t.Amount)
+	if x.Cmp(e.t.Amount) > 0 {
+		x.Set(e.t.Amount)
+	}
+	if l.bridged == nil {
+		l.bridged, l.bridgedIn = map[string]map[int32]*big.Int{}, map[int32]*big.Int{}
 	}
 	if !in.booked {
 		in.booked = true
-		kind := t.Annotations[AnnConversion]
+		kind := e.t.Annotations[AnnConversion]
 		if kind != ConversionRefunded {
 			kind = ConversionBridged
 		}
-		gone := l.purse(t.From, in.asset).forfeit(in.tainted)
-		byHub := l.bridged[kind]
-		if byHub == nil {
-			byHub = map[Address]map[Asset]*big.Int{}
-			l.bridged[kind] = byHub
+		// The hub's purse of the deposit's asset: a hub that never
+		// received that asset holds none of it.
+		if hub, ok := l.slots[slotKey{e.from, l.slotOf[in.poolSlot].asset}]; ok {
+			gone := l.purse(hub).forfeit(in.tainted)
+			if l.bridged[kind] == nil {
+				l.bridged[kind] = map[int32]*big.Int{}
+			}
+			addAt(l.bridged[kind], hub, gone)
 		}
-		amountAt(byHub, t.From, in.asset).Add(amountAt(byHub, t.From, in.asset), gone)
 	}
-	amountAt(l.bridgedIn, t.To, t.Asset).Add(amountAt(l.bridgedIn, t.To, t.Asset), x)
+	addAt(l.bridgedIn, e.toSlot, x)
 	return x, true
 }

@@ -26,19 +26,29 @@ func (w *walker) result() *Trace {
 	}
 	for _, a := range slices.Sorted(maps.Keys(w.nodes)) {
 		n := w.nodes[a].Node
-		n.Received = cloneAmounts(w.ledger.received[a])
-		n.Held = cloneAmounts(w.ledger.held[a])
+		n.Received = w.ledger.receivedBy(a)
+		n.Held = w.ledger.heldBy(a)
 		t.Nodes = append(t.Nodes, n)
 	}
-	for _, tr := range w.ledger.outflows {
-		_, toNode := w.nodes[tr.To]
-		if toNode && w.kept(tr) {
-			t.Transfers = append(t.Transfers, TracedTransfer{Transfer: tr, Tainted: new(big.Int).Set(w.ledger.tainted[tr.ID()])})
+	// The ledger keeps its outflows in chain order, the order of t.Transfers
+	// (over several chains, sorted after: the ledger replays chain by chain).
+	t.Transfers = make([]TracedTransfer, 0, w.ledger.nOutflows)
+	w.traced = w.traced[:0]
+	w.ledger.outflowEvents(func(e *event) {
+		_, toNode := w.nodes[e.t.To]
+		if toNode && w.keptEvent(e) {
+			t.Transfers = append(t.Transfers, TracedTransfer{Transfer: e.t, Tainted: new(big.Int).Set(w.ledger.tainted[e.n])})
+			w.traced = append(w.traced, e.id)
 		} else {
-			t.Skipped = append(t.Skipped, skipOf(tr, w.skipReason(tr, toNode)))
+			t.Skipped = append(t.Skipped, skipOf(e.t, w.skipReason(e.t, toNode)))
 		}
+	})
+	if len(t.Transfers) == 0 {
+		t.Transfers = nil
 	}
-	slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return CompareTransfers(a.Transfer, b.Transfer) })
+	if !w.ledger.oneChain() {
+		slices.SortFunc(t.Transfers, func(a, b TracedTransfer) int { return CompareTransfers(a.Transfer, b.Transfer) })
+	}
 	t.Skipped = append(t.Skipped, w.skipped...)
 	slices.SortFunc(t.Skipped, func(a, b Skip) int {
 		if c := strings.Compare(string(a.Address), string(b.Address)); c != 0 {
@@ -88,10 +98,10 @@ func (w *walker) skipReason(t Transfer, toNode bool) string {
 	if first, ok := w.ledger.firstInflow(t.From); !ok || t.BlockNumber < first {
 		return "sent before stolen value arrived (not part of the flow)"
 	}
-	x := w.ledger.tainted[t.ID()]
+	x := w.ledger.taint(t.ID())
 	switch {
 	case x == nil || x.Sign() == 0:
-		if amountAt(w.ledger.received, t.From, t.Asset).Sign() > 0 {
+		if w.ledger.receivedSome(t.From, t.Asset) {
 			return "carried no stolen value (the sender's stolen " + w.symbol(t.Asset) + " was already spent)"
 		}
 		return "carried no stolen value (the sender received no stolen " + w.symbol(t.Asset) + ")"
@@ -129,12 +139,13 @@ func (w *walker) finalStop() (StopReason, string) {
 func (w *walker) summary() Summary { return w.summaryWith(w.reachedOverThreshold(), nil) }
 
 // summaryWith books the ledger's holdings. over lists the recipients a
-// budget kept out; walked, for another model's accounting, is what the
-// walk's own model brought to each address (nil for the walk's own).
-func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset]*big.Int) Summary {
+// budget kept out; walked, for another model's accounting, lists the
+// addresses the walk's own model brought stolen value to (nil for the
+// walk's own).
+func (w *walker) summaryWith(over map[Address]bool, walked map[Address]bool) Summary {
 	stolen := w.ledger.stolen()
-	swapped, swappedIn := sumByAsset(w.ledger.swapped), sumByAsset(w.ledger.swappedIn)
-	bridgedIn := sumByAsset(w.ledger.bridgedIn)
+	swapped, swappedIn := w.ledger.swappedTotals()
+	bridged, bridgedIn := w.ledger.bridgedTotals()
 	for _, m := range []map[Asset]*big.Int{swappedIn, bridgedIn} {
 		for a := range m {
 			if stolen[a] == nil {
@@ -142,6 +153,8 @@ func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset
 			}
 		}
 	}
+	held := map[Asset][]holding{}
+	w.ledger.holdings(func(a Address, asset Asset, x *big.Int) { held[asset] = append(held[asset], holding{a, x}) })
 	var s Summary
 	for _, asset := range slices.Sorted(maps.Keys(stolen)) {
 		as := AssetSummary{Asset: asset, Stolen: stolen[asset], Buckets: map[string]*big.Int{}, Decimal: w.decimals(asset),
@@ -153,33 +166,35 @@ func (w *walker) summaryWith(over map[Address]bool, walked map[Address]map[Asset
 			as.BridgedIn = new(big.Int).Set(v)
 		}
 		for kind, bucket := range map[string]string{ConversionBridged: BucketBridged, ConversionRefunded: BucketRefunded} {
-			if v := sumByAsset(w.ledger.bridged[kind])[asset]; v != nil && v.Sign() > 0 {
+			if v := bridged[kind][asset]; v != nil && v.Sign() > 0 {
 				as.Buckets[bucket] = new(big.Int).Set(v)
 			}
 		}
-		for holder, byAsset := range w.ledger.held {
-			x := byAsset[asset]
-			if x == nil || x.Sign() == 0 {
-				continue
-			}
-			b := w.bucket(holder, over)
-			if _, node := w.nodes[holder]; walked != nil && !node && !over[holder] && len(walked[holder]) == 0 {
+		for _, h := range held[asset] {
+			b := w.bucket(h.holder, over)
+			if _, node := w.nodes[h.holder]; walked != nil && !node && !over[h.holder] && !walked[h.holder] {
 				b = BucketWalk // the walk's model brought nothing here, so it never looked further
 			}
 			if as.Buckets[b] == nil {
 				as.Buckets[b] = new(big.Int)
 			}
-			as.Buckets[b].Add(as.Buckets[b], x)
+			as.Buckets[b].Add(as.Buckets[b], h.x)
 		}
 		s.Assets = append(s.Assets, as)
 	}
 	return s
 }
 
+// holding is stolen value held at an address.
+type holding struct {
+	holder Address
+	x      *big.Int
+}
+
 // summaryUnder replays the walk's ledger under model m and books it; the
 // walk's own model is restored after.
 func (w *walker) summaryUnder(m TaintModel) ModelSummary {
-	over, walked := w.reachedOverThreshold(), w.ledger.received
+	over, walked := w.reachedOverThreshold(), w.ledger.receivers()
 	own := w.ledger.model
 	defer func() {
 		w.ledger.model = own
@@ -249,11 +264,11 @@ func (w *walker) bucket(a Address, over map[Address]bool) string {
 // transfer carried them at least the threshold (a budget kept them out).
 func (w *walker) reachedOverThreshold() map[Address]bool {
 	over := map[Address]bool{}
-	for _, t := range w.ledger.outflows {
-		if _, node := w.nodes[t.To]; !node && w.kept(t) {
-			over[t.To] = true
+	w.ledger.outflowEvents(func(e *event) {
+		if _, node := w.nodes[e.t.To]; !node && w.keptEvent(e) {
+			over[e.t.To] = true
 		}
-	}
+	})
 	return over
 }
 
@@ -266,14 +281,4 @@ func CompareTransfers(a, b Transfer) int {
 		return 1
 	}
 	return strings.Compare(a.ID(), b.ID())
-}
-
-func cloneAmounts(m map[Asset]*big.Int) map[Asset]*big.Int {
-	out := map[Asset]*big.Int{}
-	for k, v := range m {
-		if v.Sign() != 0 {
-			out[k] = new(big.Int).Set(v)
-		}
-	}
-	return out
 }

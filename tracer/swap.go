@@ -10,66 +10,39 @@ import "math/big"
 // stolen value; a labelled DEX router is a terminal, so trades through one
 // are booked as swapped without following the output.
 
-// swapKey names one trade: a transaction, the trader and the pool.
-type swapKey struct {
-	tx          string
-	trader, pol Address
-}
+// pairKey names one trade: a transaction, the trader and the pool, by
+// their ledger indexes.
+type pairKey struct{ tx, trader, pool int32 }
 
 // swapLeg is the input side of a trade as the ledger replays it.
 type swapLeg struct {
 	asset           Asset
+	poolSlot        int32 // the pool's (a deposit's hub's) purse of asset
 	amount, tainted *big.Int
 	booked          bool // a conversion's deposit is booked as bridged (convert.go)
 }
 
-// swapPairs indexes the outflows by (tx, sender, recipient), to find the
-// other leg of a trade.
-func swapPairs(evs []ledgerEvent) map[swapKey]Transfer {
-	m := map[swapKey]Transfer{}
-	for _, e := range evs {
-		if !e.credit {
-			m[swapKey{e.t.TxHash, e.t.From, e.t.To}] = e.t
-		}
-	}
-	return m
-}
-
-// swapOutput returns the stolen part of t when t is the output of a trade
+// swapOutput returns the stolen part of e when e is the output of a trade
 // whose input was replayed, and books the input as swapped at the pool.
-func (l *ledger) swapOutput(t Transfer) (*big.Int, bool) {
-	in, ok := l.swapIns[swapKey{t.TxHash, t.To, t.From}]
-	if !ok || in.asset == t.Asset || in.tainted.Sign() == 0 || in.amount.Sign() == 0 {
+func (l *ledger) swapOutput(e *event) (*big.Int, bool) {
+	in, ok := l.swapIns[pairKey{e.tx, e.to, e.from}]
+	if !ok || in.asset == e.t.Asset || in.tainted.Sign() == 0 || in.amount.Sign() == 0 {
 		return nil, false
 	}
-	x := new(big.Int).Mul(t.Amount, in.tainted)
+	x := new(big.Int).Mul(e.t.Amount, in.tainted)
 	x.Quo(x, in.amount)
-	if x.Cmp(t.Amount) > 0 {
-		x.Set(t.Amount)
+	if x.Cmp(e.t.Amount) > 0 {
+		x.Set(e.t.Amount)
 	}
 	// The pool no longer holds the stolen input: it was traded away.
-	gone := l.purse(t.From, in.asset).forfeit(in.tainted)
-	amountAt(l.swapped, t.From, in.asset).Add(amountAt(l.swapped, t.From, in.asset), gone)
-	amountAt(l.swappedIn, t.To, t.Asset).Add(amountAt(l.swappedIn, t.To, t.Asset), x)
+	gone := l.purse(in.poolSlot).forfeit(in.tainted)
+	addAt(l.swapped, in.poolSlot, gone)
+	addAt(l.swappedIn, e.toSlot, x)
 	in.tainted = new(big.Int) // one output books the input once
 	return x, true
 }
 
 // recordSwapInput remembers what a transfer carried into a possible pool.
-func (l *ledger) recordSwapInput(t Transfer, x *big.Int) {
-	l.swapIns[swapKey{t.TxHash, t.From, t.To}] = &swapLeg{asset: t.Asset, amount: t.Amount, tainted: new(big.Int).Set(x)}
-}
-
-// sumByAsset adds up per-address amounts per asset.
-func sumByAsset(m map[Address]map[Asset]*big.Int) map[Asset]*big.Int {
-	out := map[Asset]*big.Int{}
-	for _, byAsset := range m {
-		for a, v := range byAsset {
-			if out[a] == nil {
-				out[a] = new(big.Int)
-			}
-			out[a].Add(out[a], v)
-		}
-	}
-	return out
+func (l *ledger) recordSwapInput(e *event, x *big.Int) {
+	l.swapIns[pairKey{e.tx, e.from, e.to}] = &swapLeg{asset: e.t.Asset, poolSlot: e.toSlot, amount: e.t.Amount, tainted: new(big.Int).Set(x)}
 }

@@ -121,7 +121,11 @@ type walker struct {
 	described  map[Address]bool
 	skipped    []Skip
 	read       map[string]bool // IDs of every transfer read
-	basis      string          // how the stolen value was derived
+	traced     []string        // IDs of the result's traced transfers
+	// pending are the outflows whose recipient was not a node at the last
+	// grow (and those booked since): the only ones that can add a node.
+	pending    []*event
+	basis      string // how the stolen value was derived
 	levels     []LevelStats
 	stop       StopReason
 	stopDetail string
@@ -242,9 +246,10 @@ func (w *walker) run(ctx context.Context) {
 			return
 		}
 		for _, t := range found {
-			w.read[t.ID()] = true
+			id := t.ID()
+			w.read[id] = true
 			switch {
-			case !inFrontier[t.From] && w.ledger.isOutflow(t):
+			case !inFrontier[t.From] && w.ledger.isOutflow(id):
 				// read before as its sender's outflow: booked already
 			case !inFrontier[t.From] && w.passThroughInflow(t, inFrontier):
 				w.ledger.addCredit(t, false)
@@ -254,7 +259,9 @@ func (w *walker) run(ctx context.Context) {
 			case t.From == t.To:
 				w.skip(t, "self-transfer (moves nothing)")
 			default:
-				w.ledger.addOutflow(t)
+				if e, fresh := w.ledger.addOutflow(t, id); fresh {
+					w.pending = append(w.pending, e)
+				}
 			}
 		}
 		w.ledger.propagate(w.trusted)
@@ -285,7 +292,8 @@ func (w *walker) run(ctx context.Context) {
 // bridge's payout (another chain's coin): the same rule, applied to what the
 // bridges paid out of it.
 func (w *walker) bridgedThresholds() {
-	for asset, x := range sumByAsset(w.ledger.bridgedIn) {
+	_, in := w.ledger.bridgedTotals()
+	for asset, x := range in {
 		if _, ok := w.thresholds[asset]; !ok && x.Sign() > 0 {
 			w.thresholds[asset] = w.opts.MinValue.Amount(w.decimals(asset), x)
 		}
@@ -398,8 +406,14 @@ func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 	var fresh []Address
 	firstSeen := map[Address]uint64{}
 	chainOf := map[Address]string{}
-	for _, t := range w.ledger.outflows {
-		if _, known := w.nodes[t.To]; known || !w.kept(t) {
+	left := w.pending[:0]
+	for _, e := range w.pending {
+		t := &e.t
+		if _, known := w.nodes[t.To]; known {
+			continue // for good: nodes stay
+		}
+		left = append(left, e)
+		if !w.keptEvent(e) {
 			continue
 		}
 		if _, seen := firstSeen[t.To]; !seen {
@@ -409,6 +423,8 @@ func (w *walker) grow(ctx context.Context, depth int) (int, error) {
 		}
 		firstSeen[t.To] = min(firstSeen[t.To], t.BlockNumber)
 	}
+	clear(w.pending[len(left):])
+	w.pending = left
 	slices.Sort(fresh)
 	if w.opts.MaxAddresses > 0 && len(w.nodes)+len(fresh) > w.opts.MaxAddresses {
 		room := max(w.opts.MaxAddresses-len(w.nodes), 0)
@@ -544,12 +560,18 @@ func (w *walker) trusted(t Transfer) bool {
 }
 
 // kept reports whether a traced transfer carried at least the threshold.
-func (w *walker) kept(t Transfer) bool {
-	x := w.ledger.tainted[t.ID()]
+func (w *walker) kept(t Transfer) bool { return w.keptTaint(t.Asset, w.ledger.taint(t.ID())) }
+
+// keptEvent is kept for a booked outflow.
+func (w *walker) keptEvent(e *event) bool { return w.keptTaint(e.t.Asset, w.ledger.tainted[e.n]) }
+
+// keptTaint reports whether x, the stolen part of a transfer of asset, is
+// at least the threshold.
+func (w *walker) keptTaint(asset Asset, x *big.Int) bool {
 	if x == nil || x.Sign() == 0 {
 		return false
 	}
-	th := w.thresholds[t.Asset]
+	th := w.thresholds[asset]
 	return th == nil || x.Cmp(th) >= 0
 }
 

@@ -25,7 +25,7 @@ func New() *Store { return &Store{m: map[string][]byte{}} }
 func (s *Store) GetMany(_ context.Context, keys []string) (map[string][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string][]byte{}
+	out := make(map[string][]byte, len(keys))
 	for _, k := range keys {
 		if v, ok := s.m[k]; ok {
 			out[k] = slices.Clone(v)

@@ -5,7 +5,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -76,25 +75,27 @@ func scrub(msg string, u *url.URL) string {
 // is a miss, any other error fails the call.
 func (s *Store) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(keys))
-	for start := 0; start < len(keys); start += pipeChunk {
-		chunk := keys[start:min(start+pipeChunk, len(keys))]
-		cmds := make([]*goredis.StringCmd, len(chunk))
-		// Pipelined returns the first command error, redis.Nil for a miss:
-		// each command's own error decides.
-		_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+	// One MGET per chunk in one pipeline: the server parses one command per
+	// chunk, not one per key, and a miss is a nil element.
+	var cmds []*goredis.SliceCmd
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for start := 0; start < len(keys); start += pipeChunk {
+			chunk := keys[start:min(start+pipeChunk, len(keys))]
+			prefixed := make([]string, len(chunk))
 			for i, k := range chunk {
-				cmds[i] = p.Get(ctx, s.prefix+k)
+				prefixed[i] = s.prefix + k
 			}
-			return nil
-		})
-		for i, cmd := range cmds {
-			v, err := cmd.Bytes()
-			switch {
-			case errors.Is(err, goredis.Nil):
-			case err != nil:
-				return nil, fmt.Errorf("cache: %s: get: %w", s.name, err)
-			default:
-				out[chunk[i]] = v
+			cmds = append(cmds, p.MGet(ctx, prefixed...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %s: mget: %w", s.name, err)
+	}
+	for c, cmd := range cmds {
+		for i, v := range cmd.Val() {
+			if v, ok := v.(string); ok {
+				out[keys[c*pipeChunk+i]] = []byte(v)
 			}
 		}
 	}

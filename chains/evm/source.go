@@ -254,6 +254,28 @@ func (s *Source) Usage() tracer.Usage {
 	}
 }
 
+// Forget drops what the Source remembers of the traces it served: scanned
+// blocks, transaction signers, account kinds and token metadata. A
+// long-lived Source (a worker's, across cases) calls it between traces, so
+// that its memory does not grow with the number of cases; the hop cache,
+// not the Source, keeps answers across traces. Not during a trace.
+func (s *Source) Forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks = map[uint64]*blockEntry{}
+	s.txFrom = map[common.Hash]common.Address{}
+	s.accts = map[common.Address]tracer.Account{}
+	s.tokens = map[common.Address]*tracer.Token{}
+}
+
+// Remembered counts the entries the Source keeps from the traces it served
+// (blocks, signers, accounts, tokens): what Forget drops.
+func (s *Source) Remembered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.blocks) + len(s.txFrom) + len(s.accts) + len(s.tokens)
+}
+
 // Methods names the JSON-RPC methods used so far, sorted.
 func (s *Source) Methods() []string { return s.c.usedMethods() }
 

@@ -40,6 +40,7 @@ type options struct {
 	providers bool   // only the provider-limits rows
 	cpuprof   string // write a CPU profile of the run here
 	btcScan   int    // only the Bitcoin block scan row, over this many blocks
+	cacheOnly bool   // only the hop cache rows
 
 	batchCases   int
 	batchLarge   int
@@ -98,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "small sizes: a smoke run of every row")
 	fs.IntVar(&o.render, "render", 0, "instead of the table: measure only the writing of every output of a trace of this many addresses")
 	fs.BoolVar(&o.providers, "providers", false, "instead of the table: measure only the provider-limits row and the same flow without limits")
+	fs.BoolVar(&o.cacheOnly, "cache-only", false, "instead of the table: measure only the hop cache rows (a case cold and warm, on a worker and as flowtrace trace)")
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the measurement to this file (go tool pprof)")
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
 	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")
@@ -140,6 +142,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		t.Load, _ = os.ReadFile("/proc/loadavg")
 		t.print(stdout)
 		return 0
+	}
+	if o.cacheOnly {
+		return runRows(o, stdout, stderr, func(t *Table) error {
+			return cacheRows(ctx, t, o, time.Duration(o.latencyMS)*time.Millisecond)
+		})
 	}
 	if o.providers {
 		return runRows(o, stdout, stderr, func(t *Table) error {

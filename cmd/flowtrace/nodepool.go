@@ -66,7 +66,11 @@ func (p *nodePool) take(key string) *node {
 	return nil
 }
 
+// give puts n back, its Source emptied of the case's state (the hop cache
+// keeps what later cases may need): a worker's memory does not grow with
+// the number of cases.
 func (p *nodePool) give(n *node) {
+	n.src.Forget()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.idle = append(p.idle, n)

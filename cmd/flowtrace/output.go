@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -42,17 +43,34 @@ func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.M
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	var paths []string
-	for _, o := range outputs {
-		var buf bytes.Buffer
-		if err := o.write(&buf); err != nil {
-			return paths, fmt.Errorf("output: %s: %w", o.name, err)
+	// The files are independent views of the flow: encoded side by side,
+	// then each written whole (and synced) side by side.
+	bufs := make([]bytes.Buffer, len(outputs))
+	errs := make([]error, len(outputs))
+	var wg sync.WaitGroup
+	for i, o := range outputs {
+		wg.Go(func() {
+			if err := o.write(&bufs[i]); err != nil {
+				errs[i] = fmt.Errorf("output: %s: %w", o.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		p := filepath.Join(dir, o.name)
-		if err := writeFileAtomic(p, buf.Bytes()); err != nil {
-			return paths, err
+	}
+	paths := make([]string, len(outputs))
+	for i, o := range outputs {
+		paths[i] = filepath.Join(dir, o.name)
+		wg.Go(func() { errs[i] = writeFileAtomic(paths[i], bufs[i].Bytes()) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return paths[:i], err
 		}
-		paths = append(paths, p)
 	}
 	svg, note := writeSVG(ctx, filepath.Join(dir, "graph.dot"), filepath.Join(dir, "graph.svg"), renderTimeout, time.Until(began.Add(renderTimeout)), logf)
 	if svg != "" {
