@@ -24,8 +24,8 @@ const (
 	AnnFillChain   = "bridge_fill_chain"   // the paired fill's chain
 	AnnFillTx      = "bridge_fill_tx"      // the paired fill's transaction
 	AnnReceived    = "bridge_received"     // what the fill paid, base units
-	AnnConfidence  = "bridge_confidence"   // of the pairing, 0 to 1
-	AnnDoubts      = "bridge_doubts"       // what lowered it, "; "-separated
+	AnnConfidence  = tracer.AnnPairingConfidence // of the pairing, 0 to 1
+	AnnDoubts      = tracer.AnnPairingDoubts     // what lowered it, "; "-separated
 	// The rest of a deposit event, so that DepositEvent can read it back
 	// from the transfer (a hop cache keeps annotations, not logs).
 	AnnEvent        = "bridge_event"         // the event's name, e.g. "FundsDeposited"
