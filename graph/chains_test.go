@@ -199,6 +199,11 @@ func TestBridgeConfidenceAndHandOffToWalkedNode(t *testing.T) {
 	if n := same[0]; n.Category != tracer.CategoryEOA || len(n.Received) != 1 || n.Received[arbETH].Cmp(big.NewInt(5e18)) != 0 {
 		t.Errorf("walked node %s: category %s, received %v; want the walk's 5 arbitrum ETH only", n.ID, n.Category, n.Received)
 	}
+	for _, p := range f.Patterns {
+		if p.Kind == KindBridge && p.Detail[tracer.AnnPairing] == "pending" && p.Addresses[len(p.Addresses)-1] != onArb {
+			t.Errorf("pending bridge pattern ends at %s, want the walked node %s", p.Addresses[len(p.Addresses)-1], onArb)
+		}
+	}
 	handOff := 0
 	for _, e := range f.Edges() {
 		if e.From.Address == contract {

@@ -502,8 +502,7 @@ func (f *Flow) bridges() []Pattern {
 					}
 				}
 			} else if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
-				f.handOff(e, t, chain, tracer.Address(addr))
-				p.Addresses = append(p.Addresses, tracer.Address(addr))
+				p.Addresses = append(p.Addresses, f.handOff(e, t, chain, tracer.Address(addr)))
 			} else {
 				p.Detail["destination"] = "not decoded"
 			}
@@ -521,8 +520,9 @@ func labelName(n *Node) string {
 // handOff adds (or grows) the node on the destination chain and the edge to
 // it. When the trace walked that account on that chain (value reached it
 // another way), the edge goes to the walked node, whose amounts stay what
-// the walk found: the deposit has not arrived.
-func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr tracer.Address) {
+// the walk found: the deposit has not arrived. It returns the node's address
+// as the trace writes it.
+func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr tracer.Address) tracer.Address {
 	id := NodeID(chain, addr)
 	n := f.byID[id]
 	walked := false
@@ -571,6 +571,7 @@ func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr t
 		f.bridged[t.Asset][chain] = new(big.Int)
 	}
 	f.bridged[t.Asset][chain].Add(f.bridged[t.Asset][chain], t.Tainted)
+	return n.Address
 }
 
 // mixers reports deposits into mixers as terminals, and the pool's later
