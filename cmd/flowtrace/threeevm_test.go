@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -139,5 +140,23 @@ func TestThreeEVMCheckCatchesAWrongTrace(t *testing.T) {
 		if !strings.Contains(p, want) {
 			t.Errorf("the check of a wrong case does not say %q:\n%s", want, p)
 		}
+	}
+}
+
+// The dev nodes answer the real chains' ids from other genesis blocks:
+// without --skip-genesis-check the node is refused with one line naming
+// the flag, exit 2, nothing written.
+func TestThreeEVMGenesisChecked(t *testing.T) {
+	args := slices.DeleteFunc(caseArgs(t, threeEVM), func(a string) bool { return a == "--skip-genesis-check" })
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, append(append([]string{"trace", "-q", "--out", out}, replayArgs(t, threeEVM)...), args...)...)
+	if code != exitUsage || !strings.Contains(stderr, "not ethereum's") || !strings.Contains(stderr, "--skip-genesis-check") {
+		t.Fatalf("exit %d, stderr %q; want exit 2 naming ethereum's genesis and --skip-genesis-check", code, stderr)
+	}
+	if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
+		t.Errorf("%d lines on stderr, want one:\n%s", lines, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the output folder was written (%v)", err)
 	}
 }
