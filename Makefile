@@ -52,7 +52,7 @@ bench-batch: build
 e2e: build
 	bash fixtures/e2e/e2e.sh
 
-#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*), fixtures/two-chain from both and fixtures/three-evm from three dev nodes
+#? fixtures: re-record fixtures/*/ from the in-process dev node and btcd (rpc.replay, truth.json, want.*), fixtures/two-chain from both, fixtures/three-evm and three-evm-cli from three dev nodes
 .PHONY: fixtures
 fixtures:
 	$(GO) test -count=1 ./cmd/flowtrace -run 'TestFixtures|TestTransfersFixture' -update

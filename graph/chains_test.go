@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,70 @@ func TestReportAcrossChains(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// A bridge pattern carries the pairer's confidence and doubts; a pending
+// deposit whose recipient the walk reached on the destination chain (by
+// another deposit) hands off to that walked node, not to a second node of
+// the same account, and leaves its amounts as the walk found them.
+func TestBridgeConfidenceAndHandOffToWalkedNode(t *testing.T) {
+	seed, contract := tracer.Address("0x00000000000000000000000000000000000005eD"), tracer.Address("0x00000000000000000000000000000000000b41D6")
+	hub, dest := tracer.Address("across:ethereum-7"), tracer.Address("0x000000000000000000000000000000000000dE57")
+	onArb, arbETH := tracer.Qualify("arbitrum", dest), tracer.QualifyAsset("arbitrum", tracer.NativeAsset)
+	b := newTraceBuilder(seed)
+	b.node(hub, tracer.CategoryBridgeSwap, 1)
+	b.node(contract, tracer.CategoryBridge, 1)
+	b.node(onArb, tracer.CategoryEOA, 2)
+	paid := b.pay(2, seed, hub, big.NewInt(6e18), map[string]string{tracer.AnnBridge: "across", tracer.AnnPairing: "paired",
+		tracer.AnnOutboundTx: "0xfill", tracer.AnnPairingConfidence: "0.85", tracer.AnnPairingDoubts: "the fill contract is not labelled a bridge"})
+	b.payIn("0xfill", 3, hub, onArb, arbETH, big.NewInt(5e18), map[string]string{tracer.AnnConverts: "?"})
+	fill := &b.t.Transfers[len(b.t.Transfers)-1]
+	fill.Chain, fill.Annotations[tracer.AnnConverts] = "arbitrum", b.t.Transfers[0].ID()
+	b.pay(4, seed, contract, big.NewInt(1e18), map[string]string{tracer.AnnBridge: "across", tracer.AnnPairing: "pending",
+		tracer.AnnDestChain: "arbitrum", tracer.AnnDestAddress: string(dest)})
+	f := b.build(t)
+
+	var conf []float64
+	for _, p := range f.Patterns {
+		if p.Kind != KindBridge {
+			continue
+		}
+		conf = append(conf, p.Confidence)
+		if p.Evidence[0].TxHash == paid && (p.Confidence != 0.85 || p.Detail[tracer.AnnPairingDoubts] == "") {
+			t.Errorf("paired bridge pattern: confidence %v, detail %v; want the pairer's 0.85 and its doubts", p.Confidence, p.Detail)
+		}
+	}
+	if len(conf) != 2 || !slices.Contains(conf, 0.85) || !slices.Contains(conf, 1.0) {
+		t.Errorf("bridge confidences %v, want the paired deposit's 0.85 and the pending one's 1", conf)
+	}
+	var same []*Node
+	for _, n := range f.Nodes() {
+		if n.Chain == "arbitrum" && strings.HasSuffix(string(n.Address), string(dest)) {
+			same = append(same, n)
+		}
+	}
+	if len(same) != 1 {
+		t.Fatalf("%d nodes of arbitrum %s, want the walked one only", len(same), dest)
+	}
+	if n := same[0]; n.Category != tracer.CategoryEOA || len(n.Received) != 1 || n.Received[arbETH].Cmp(big.NewInt(5e18)) != 0 {
+		t.Errorf("walked node %s: category %s, received %v; want the walk's 5 arbitrum ETH only", n.ID, n.Category, n.Received)
+	}
+	for _, p := range f.Patterns {
+		if p.Kind == KindBridge && p.Detail[tracer.AnnPairing] == "pending" && p.Addresses[len(p.Addresses)-1] != onArb {
+			t.Errorf("pending bridge pattern ends at %s, want the walked node %s", p.Addresses[len(p.Addresses)-1], onArb)
+		}
+	}
+	handOff := 0
+	for _, e := range f.Edges() {
+		if e.From.Address == contract {
+			handOff++
+			if e.To != same[0] || e.Tainted.Cmp(big.NewInt(1e18)) != 0 {
+				t.Errorf("hand-off edge to %s, %v tainted; want the walked node, 1 ETH", e.To.ID, e.Tainted)
+			}
+		}
+	}
+	if handOff != 1 {
+		t.Errorf("%d hand-off edges from the bridge contract, want 1", handOff)
 	}
 }

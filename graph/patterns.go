@@ -476,10 +476,13 @@ func (f *Flow) bridges() []Pattern {
 				Evidence: []Evidence{{t.TxHash, t.BlockNumber, new(big.Int).Set(t.Tainted)}},
 				Detail:   map[string]string{"amount": f.amountText(e.Asset, t.Tainted), "protocol": cmp.Or(proto, labelName(e.To))}}
 			for _, k := range []string{tracer.AnnMemo, tracer.AnnDestChain, tracer.AnnDestAsset, tracer.AnnDestAddress, tracer.AnnRefundAddress,
-				tracer.AnnPairing, tracer.AnnPairingDetail, tracer.AnnInboundTx, tracer.AnnOutboundTx, tracer.AnnBridgeContract} {
+				tracer.AnnPairing, tracer.AnnPairingDetail, tracer.AnnInboundTx, tracer.AnnOutboundTx, tracer.AnnBridgeContract, tracer.AnnPairingDoubts} {
 				if v := t.Annotations[k]; v != "" {
 					p.Detail[k] = v
 				}
+			}
+			if c, err := strconv.ParseFloat(t.Annotations[tracer.AnnPairingConfidence], 64); err == nil && c >= 0 && c <= 1 {
+				p.Confidence = c // the pairer's: a heuristic match of the two legs
 			}
 			if lim := t.Annotations[tracer.AnnDestLimit]; lim != "" {
 				p.Detail["expected_min"] = lim
@@ -499,8 +502,7 @@ func (f *Flow) bridges() []Pattern {
 					}
 				}
 			} else if chain, addr := t.Annotations[tracer.AnnDestChain], t.Annotations[tracer.AnnDestAddress]; chain != "" && addr != "" {
-				f.handOff(e, t, chain, tracer.Address(addr))
-				p.Addresses = append(p.Addresses, tracer.Address(addr))
+				p.Addresses = append(p.Addresses, f.handOff(e, t, chain, tracer.Address(addr)))
 			} else {
 				p.Detail["destination"] = "not decoded"
 			}
@@ -515,10 +517,18 @@ func labelName(n *Node) string {
 	return cmp.Or(l.Name, string(n.Category))
 }
 
-// handOff adds (or grows) the node on the destination chain and the edge to it.
-func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr tracer.Address) {
+// handOff adds (or grows) the node on the destination chain and the edge to
+// it. When the trace walked that account on that chain (value reached it
+// another way), the edge goes to the walked node, whose amounts stay what
+// the walk found: the deposit has not arrived. It returns the node's address
+// as the trace writes it.
+func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr tracer.Address) tracer.Address {
 	id := NodeID(chain, addr)
 	n := f.byID[id]
+	walked := false
+	if w := f.byID[NodeID(f.Chain, tracer.Qualify(chain, addr))]; n == nil && w != nil && chain != f.Chain {
+		n, id, walked = w, w.ID, true
+	}
 	if n == nil {
 		n = &Node{Node: tracer.Node{Address: addr, Category: CategoryCrossChain, Depth: from.To.Depth + 1,
 			FirstSeenBlock: t.BlockNumber, Stop: tracer.NodeTerminal, Received: map[tracer.Asset]*big.Int{}, Held: map[tracer.Asset]*big.Int{}},
@@ -529,10 +539,12 @@ func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr t
 		f.nodes = append(f.nodes, n)
 		slices.SortFunc(f.nodes, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
 	}
-	if n.Received[t.Asset] == nil {
-		n.Received[t.Asset] = new(big.Int)
+	if !walked {
+		if n.Received[t.Asset] == nil {
+			n.Received[t.Asset] = new(big.Int)
+		}
+		n.Received[t.Asset].Add(n.Received[t.Asset], t.Tainted)
 	}
-	n.Received[t.Asset].Add(n.Received[t.Asset], t.Tainted)
 	var e *Edge
 	for _, x := range f.out[from.To.ID] {
 		if x.To == n && x.Asset == t.Asset {
@@ -559,6 +571,7 @@ func (f *Flow) handOff(from *Edge, t tracer.TracedTransfer, chain string, addr t
 		f.bridged[t.Asset][chain] = new(big.Int)
 	}
 	f.bridged[t.Asset][chain].Add(f.bridged[t.Asset][chain], t.Tainted)
+	return n.Address
 }
 
 // mixers reports deposits into mixers as terminals, and the pool's later

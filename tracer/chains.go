@@ -68,6 +68,12 @@ const (
 	// AnnBridgeContract is the contract the deposit was sent to, when the
 	// deposit's recipient became the swap's hub.
 	AnnBridgeContract = "bridge_contract"
+	// AnnPairingConfidence is how sure the pairing of a deposit with its
+	// other leg is, 0 to 1 ("0.85"); AnnPairingDoubts says what lowered it
+	// ("; "-separated). A pairing without it is certain (a memo names the
+	// inbound transaction).
+	AnnPairingConfidence = "bridge_confidence"
+	AnnPairingDoubts     = "bridge_doubts"
 )
 
 // Conversion kinds (AnnConversion).

@@ -3,7 +3,6 @@ package crosschain_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,10 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/flowtrace/flowtrace/chains/bitcoin"
@@ -27,8 +22,9 @@ import (
 	"github.com/flowtrace/flowtrace/chains/evm"
 	"github.com/flowtrace/flowtrace/chains/rpcreplay"
 	"github.com/flowtrace/flowtrace/fixtures/btcnode"
-	"github.com/flowtrace/flowtrace/fixtures/contracts"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/fixtures/scenario"
+	"github.com/flowtrace/flowtrace/fixtures/twochain"
 	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
 )
@@ -47,139 +43,6 @@ func (m routerLabels) Lookup(chain string, a tracer.Address) (tracer.Label, bool
 	return l, ok
 }
 
-// twoChains is the theft played on both nodes: what the test knows. It is
-// saved beside a recording as fixtures/two-chain/case.json.
-type twoChains struct {
-	Thief     string            `json:"thief"`
-	Router    string            `json:"router"`
-	Deposit   string            `json:"deposit"`
-	Unpaired  string            `json:"unpaired"`
-	Outbound  string            `json:"outbound"` // the vault's OUT: transaction
-	StolenBTC []string          `json:"stolen_btc"`
-	NoiseBTC  []string          `json:"noise_btc"`
-	NoiseETH  string            `json:"noise_eth"`
-	Window    tracer.BlockRange `json:"window"`
-}
-
-// play runs the story: a victim pays the thief 10 ETH; the thief deposits
-// 6 ETH into a THORChain-shaped router for BTC to dest and keeps the rest;
-// a second deposit of 0.5 ETH is never paid out; the vault pays dest 0.5 BTC with OP_RETURN OUT:<deposit hash>; dest
-// scatters to a, b and c, and c peels 0.15 BTC to d. Noise: an unrelated
-// ETH payment, another vault payout with another memo, a miner payment and
-// its onward spend.
-func play(t *testing.T, eth *devnode.Node, btc *btcnode.Node, victim, thief *ecdsa.PrivateKey) twoChains {
-	t.Helper()
-	ctx := context.Background()
-	ec := ethclient.NewClient(eth.Client())
-	nonces := map[common.Address]uint64{}
-	send := func(k *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) common.Hash {
-		from := crypto.PubkeyToAddress(k.PublicKey)
-		tx := types.MustSignNewTx(k, types.LatestSignerForChainID(devnode.ChainID), &types.LegacyTx{
-			Nonce: nonces[from], To: to, Value: value, Gas: 1_000_000, GasPrice: big.NewInt(1_000_000_000), Data: data,
-		})
-		if err := ec.SendTransaction(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		nonces[from]++
-		return tx.Hash()
-	}
-	settle := func(txs ...common.Hash) uint64 {
-		n, err := eth.Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, h := range txs {
-			r, err := ec.TransactionReceipt(ctx, h)
-			if err != nil || r.Status != types.ReceiptStatusSuccessful {
-				t.Fatalf("tx %s: %v (receipt %+v)", h.Hex(), err, r)
-			}
-		}
-		return n
-	}
-	key := func() *btcnode.Key {
-		k, err := btcnode.NewKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		btc.Track(k)
-		return k
-	}
-	mine := func() {
-		if _, err := btc.Mine(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pay := func(from *btcnode.Key, fee int64, outs ...btcnode.Out) string {
-		s, err := btc.Send(ctx, from, fee, outs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.TxID()
-	}
-
-	var g twoChains
-	g.Thief = crypto.PubkeyToAddress(thief.PublicKey).Hex()
-	code, err := contracts.MiniRouter.DeployData()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep := send(victim, nil, nil, code)
-	first := settle(dep)
-	r, err := ec.TransactionReceipt(ctx, dep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	router := r.ContractAddress
-	g.Router = router.Hex()
-
-	if _, err := btc.Mine(ctx, btcnode.CoinbaseMaturity+1); err != nil {
-		t.Fatal(err)
-	}
-	vault, dest, a, b, c, d, x, y, z := key(), key(), key(), key(), key(), key(), key(), key(), key()
-	pay(btc.Miner, 1000, btcnode.Out{Address: vault.Address(), Value: 10e8})
-	mine()
-
-	noise, thiefAddr := common.HexToAddress("0x00000000000000000000000000000000000b0b0b"), common.HexToAddress(g.Thief)
-	g.NoiseETH = noise.Hex()
-	settle(send(victim, &thiefAddr, ether(10), nil), send(victim, &noise, ether(1), nil))
-	ethVault := common.HexToAddress("0x000000000000000000000000000000000000ba17")
-	memo := "=:BTC.BTC:" + dest.Address()
-	data, err := contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, ether(6), memo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deposit := send(thief, &router, ether(6), data)
-	g.Deposit = deposit.Hex()
-	keep := common.HexToAddress("0x00000000000000000000000000000000000cafe0")
-	settle(deposit, send(thief, &keep, ether(3), nil))
-	// A second deposit the vault never pays out.
-	other := key()
-	data, err = contracts.MiniRouter.ABI.Pack("deposit", ethVault, common.Address{}, half, "=:BTC.BTC:"+other.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
-	unpaired := send(thief, &router, half, data)
-	g.Unpaired = unpaired.Hex()
-	last := settle(unpaired)
-	g.Window = tracer.BlockRange{From: first, To: last}
-
-	hash := strings.ToUpper(strings.TrimPrefix(g.Deposit, "0x"))
-	g.Outbound = pay(vault, 2000, btcnode.Out{Address: dest.Address(), Value: 5e7}, btcnode.Out{Data: []byte("OUT:" + hash)})
-	pay(vault, 2000, btcnode.Out{Address: x.Address(), Value: 7e7}, btcnode.Out{Data: []byte("OUT:" + strings.Repeat("AB", 32))})
-	mine()
-	pay(dest, 10_000, btcnode.Out{Address: a.Address(), Value: 1e7}, btcnode.Out{Address: b.Address(), Value: 1e7},
-		btcnode.Out{Address: c.Address(), Value: 5e7 - 2e7 - 10_000})
-	pay(btc.Miner, 1000, btcnode.Out{Address: y.Address(), Value: 1e8})
-	mine()
-	pay(c, 1000, btcnode.Out{Address: d.Address(), Value: 15e6})
-	pay(y, 1000, btcnode.Out{Address: z.Address(), Value: 5e7})
-	pay(x, 1000, btcnode.Out{Address: z.Address(), Value: 1e7})
-	mine()
-	g.StolenBTC = []string{a.Address(), b.Address(), c.Address(), d.Address(), dest.Address()}
-	g.NoiseBTC = []string{vault.Address(), x.Address(), y.Address(), z.Address(), btc.Miner.Address()}
-	return g
-}
-
 var record = flag.Bool("record", false, "record the live two-chain trace into "+fixtureDir)
 
 // fixtureDir holds the recorded two-chain case: one replay file per chain
@@ -191,15 +54,15 @@ const fixtureDir = "../../fixtures/two-chain"
 // (with -record, the nodes' traffic is saved as fixtures/two-chain).
 func TestTraceContinuesFromEthereumToBitcoin(t *testing.T) {
 	btc := btcnode.ForTest(t)
-	victim, _ := crypto.GenerateKey()
-	thief, _ := crypto.GenerateKey()
-	eth, err := devnode.Start(devnode.Options{Alloc: map[common.Address]*big.Int{
-		crypto.PubkeyToAddress(victim.PublicKey): ether(1000), crypto.PubkeyToAddress(thief.PublicKey): ether(1)}})
+	eth, err := devnode.Start(devnode.Options{Alloc: scenario.DevAlloc()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eth.Close() })
-	g := play(t, eth, btc, victim, thief)
+	g, err := twochain.Play(context.Background(), scenario.NewDevChain(eth), "ethereum", btc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ethRT, btcRT http.RoundTripper = http.DefaultTransport, http.DefaultTransport
 	var ethRec, btcRec *rpcreplay.Recorder
 	if *record {
@@ -244,7 +107,7 @@ func TestTwoChainReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g twoChains
+	var g *twochain.Case
 	if err := json.Unmarshal(data, &g); err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +157,10 @@ func TestTwoChainReplay(t *testing.T) {
 }
 
 // check traces g and asserts what the story makes true.
-func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.Source) *tracer.Trace {
+func check(t *testing.T, g *twochain.Case, src *crosschain.Source, btcSrc *bitcoin.Source) *tracer.Trace {
 	t.Helper()
 	ctx := context.Background()
-	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.Thief)}, Window: g.Window,
+	tr, err := tracer.Walk(ctx, src, tracer.Options{Chain: "ethereum", Seeds: []tracer.Address{tracer.Address(g.Thief)}, Window: window(g),
 		Labels: src.Labels(routerLabels{tracer.Address(g.Router): {Name: "THORChain router", Category: tracer.CategoryBridge, Source: "test"}})})
 	if err != nil {
 		t.Fatalf("Walk: %v", err)
@@ -358,7 +221,7 @@ func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.So
 		t.Errorf("bitcoin wallets reached: %v, want %v", wallets, want)
 	}
 	for _, n := range tr.Nodes {
-		for _, noise := range append(slices.Clone(g.NoiseBTC), g.NoiseETH) {
+		for _, noise := range append(slices.Clone(g.NoiseBTC), g.NoiseETH...) {
 			if strings.HasSuffix(string(n.Address), noise) {
 				t.Errorf("noise address %s is in the trace", n.Address)
 			}
@@ -400,7 +263,7 @@ func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.So
 		t.Errorf("assets %d, want ETH and BTC", len(tr.Summary.Assets))
 	}
 	// The pairing and the walk share the Bitcoin blocks: each read once.
-	w, err := src.ChainWindow(ctx, "bitcoin", g.Window)
+	w, err := src.ChainWindow(ctx, "bitcoin", window(g))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,6 +272,9 @@ func check(t *testing.T, g twoChains, src *crosschain.Source, btcSrc *bitcoin.So
 	}
 	return tr
 }
+
+// window is the case's window on the EVM chain.
+func window(g *twochain.Case) tracer.BlockRange { return tracer.BlockRange{From: g.From, To: g.To} }
 
 // dump logs the trace, to see what went wrong.
 func dump(t *testing.T, tr *tracer.Trace) {

@@ -23,6 +23,10 @@ import (
 // transfers with them (bridges.Annotations). Call it before tracing.
 func (s *Source) DecodeBridges() { s.bridgeEvents = true }
 
+// DecodesBridges reports whether DecodeBridges was called: its transfers
+// carry bridge annotations that a Source without it does not give.
+func (s *Source) DecodesBridges() bool { return s.bridgeEvents }
+
 // eventTopics are the topic0 values eventLogs asks for.
 func (s *Source) eventTopics() []common.Hash {
 	var ts []common.Hash

@@ -544,7 +544,7 @@ func TestBitcoinBadInput(t *testing.T) {
 			"want a transaction id of 64 hex digits"},
 		{"a node for another chain", func() []string {
 			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "ethereum=http://u:secretpw@127.0.0.1:1/"}
-		}, exitUsage, "--rpc ethereum=URL: no bridge is followed from bitcoin-regtest to ethereum yet (followed: thorchain from evm to bitcoin chains)"},
+		}, exitUsage, "--rpc ethereum=URL: no bridge is followed from bitcoin-regtest to ethereum yet (followed: thorchain from evm to bitcoin chains; across, stargate from evm to evm chains)"},
 		{"unknown chain in --rpc", func() []string {
 			return []string{"--seed", tr.Seed, "--from-block", "1", "--rpc", "dogecoin=http://u:secretpw@127.0.0.1:1/"}
 		}, exitUsage, `--rpc dogecoin=URL: unknown chain "dogecoin"`},

@@ -149,7 +149,7 @@ func (c *cacheFlags) wrap(ctx context.Context, store cache.Store, src *evm.Sourc
 	}
 	ch := cache.New(store, cache.Options{
 		Chain:    chain,
-		ChainKey: cache.ChainKey(info.ChainID.String(), info.GenesisHash, anchor),
+		ChainKey: hopCacheKey(src, info, anchor),
 		Final:    info.Head - buffer,
 		OnError: func(err error) {
 			fmt.Fprintf(warn, "flowtrace: warning: %v: going on without the cache (same results, from the node)\n", err)
@@ -157,6 +157,21 @@ func (c *cacheFlags) wrap(ctx context.Context, store cache.Store, src *evm.Sourc
 	})
 	src.UseBlockStore(ch.Blocks())
 	return ch.Wrap(src)
+}
+
+// bridgesKeySuffix ends the cache key of a Source that decodes bridge
+// deposits: its hops carry annotations a single-chain trace's do not, so
+// neither reads the other's entries.
+const bridgesKeySuffix = "+bridges"
+
+// hopCacheKey names src's chain in the cache: the chain id, genesis and
+// anchor, and whether its hops carry bridge annotations.
+func hopCacheKey(src *evm.Source, info evm.ChainInfo, anchor string) string {
+	k := cache.ChainKey(info.ChainID.String(), info.GenesisHash, anchor)
+	if src.DecodesBridges() {
+		k += bridgesKeySuffix
+	}
+	return k
 }
 
 // cacheStatsLine is the trace's cache summary for stderr.

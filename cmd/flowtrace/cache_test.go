@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,9 +19,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/flowtrace/flowtrace/cache"
 	"github.com/flowtrace/flowtrace/cache/bolt"
 	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/cache/redistest"
+	"github.com/flowtrace/flowtrace/chains/evm"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 )
 
@@ -395,5 +398,22 @@ func TestCacheCommand(t *testing.T) {
 		if code, _, stderr := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, stderr)
 		}
+	}
+}
+
+// A Source that decodes bridge deposits has its own cache key: a cache
+// filled by a single-chain trace (no bridge annotations) is never read as
+// if it held them, nor the reverse. A single-chain trace's key is the
+// chain's plain key, and `cache clear --chain` removes both.
+func TestHopCacheKeyTellsBridgeDecoding(t *testing.T) {
+	info := evm.ChainInfo{ChainID: big.NewInt(1), GenesisHash: "0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"}
+	plain, decoding := &evm.Source{}, &evm.Source{}
+	decoding.DecodeBridges()
+	p, d := hopCacheKey(plain, info, ""), hopCacheKey(decoding, info, "")
+	if want := cache.ChainKey("1", info.GenesisHash, ""); p != want {
+		t.Errorf("single-chain key %q, want the chain's key %q", p, want)
+	}
+	if d == p || !strings.HasPrefix(d, cache.ChainPrefix("1")) || strings.HasPrefix(d, p+"/") {
+		t.Errorf("bridge-decoding key %q: want another key than %q under %q, not nested in it", d, p, cache.ChainPrefix("1"))
 	}
 }

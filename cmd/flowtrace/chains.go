@@ -31,8 +31,8 @@ func checkChain(c chainSpec, id *big.Int, genesis string) error {
 		return fmt.Errorf("the node serves chain id %s, not %s (chain id %d): point --rpc at a %s node", id, c.Name, c.ChainID, c.Name)
 	}
 	if c.GenesisHash != "" && genesis != "" && !strings.EqualFold(genesis, c.GenesisHash) {
-		return fmt.Errorf("the node serves chain id %d but its genesis block is %s, not %s's %s: it is a fork or a local copy of %s; point --rpc at a %s node, or pass --chain dev for a local chain",
-			c.ChainID, genesis, c.Name, c.GenesisHash, c.Name, c.Name)
+		return fmt.Errorf("the node serves chain id %d but its genesis block is %s, not %s's %s: it is a fork or a local copy of %s; point --rpc at a %s node, pass --chain dev for a local chain, or --skip-genesis-check for a local network playing %s",
+			c.ChainID, genesis, c.Name, c.GenesisHash, c.Name, c.Name, c.Name)
 	}
 	return nil
 }

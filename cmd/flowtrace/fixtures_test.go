@@ -29,12 +29,14 @@ var devTheft = filepath.Join(fixturesDir, "dev-theft")
 // truth.json, the trace must find exactly the planted stolen addresses.
 // A case over several chains holds rpc.<chain>.replay for each other chain.
 // With -update it first re-records dev-theft from the dev node,
-// btc-regtest from btcd and two-chain from both.
+// btc-regtest from btcd, two-chain from both and three-evm-cli from three
+// dev nodes.
 func TestFixtures(t *testing.T) {
 	if *update {
 		recordDevTheft(t, devTheft)
 		recordBitcoinTheft(t, btcTheft)
 		recordTwoChain(t, twoChain)
+		recordThreeEVM(t, threeEVM)
 	}
 	cases, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "rpc.replay"))
 	if len(cases) == 0 {

@@ -51,6 +51,9 @@ type linkedChain struct {
 	// feeSink is where the chain pays its fees as transfers, qualified
 	// with the chain ("" for none).
 	feeSink tracer.Address
+	// wrappedNatives are the chain's wrapped native coins (an EVM
+	// chain's WETH), for the bridges that pay in them.
+	wrappedNatives []tracer.Address
 	// maxBlocks refuses a window of the chain its Source would read block
 	// by block beyond --max-blocks (nil: no such limit).
 	maxBlocks func(w tracer.BlockRange) error
@@ -142,6 +145,27 @@ func (o *traceOptions) linkedURLs(traced string) (map[string][]string, error) {
 		others["bitcoin"] = env
 	}
 	return others, nil
+}
+
+// linksEVM reports whether a trace of traced goes on on another EVM chain
+// (--rpc CHAIN=URL or --replay CHAIN=FILE names one): the traced chain's
+// deposits into EVM bridges are then decoded, and only then.
+func (o *traceOptions) linksEVM(traced string) bool {
+	urls, err := o.linkedURLs(traced)
+	if err != nil {
+		return false
+	}
+	for name := range urls {
+		if chainKind(name) == kindEVM {
+			return true
+		}
+	}
+	for name := range o.linkedFiles[1] {
+		if o.crossChain && chainKind(name) == kindEVM {
+			return true
+		}
+	}
+	return false
 }
 
 // openLinked opens the node of every other chain of the trace.

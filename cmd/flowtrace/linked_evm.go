@@ -16,7 +16,8 @@ func init() { chainOpeners[kindEVM] = openEVMLinked }
 
 // openEVMLinked opens an EVM node beside the traced chain, for the bridges
 // registered from the traced chain's kind to EVM chains: its chain id and
-// genesis are checked against name, its bridge events decoded. It keeps
+// genesis are checked against name, its router, mixer and bridge events
+// decoded. It keeps
 // the traced chain's request limits; its labels are the registry's rows
 // for name.
 func openEVMLinked(ctx context.Context, o *traceOptions, name string, via chainIO) (*linkedChain, error) {
@@ -38,6 +39,7 @@ func openEVMLinked(ctx context.Context, o *traceOptions, name string, via chainI
 		return nil, usageErr("--rpc %s=URL: %v", name, err)
 	}
 	src.DecodeEvents()
+	src.DecodeBridges() // a trace may cross on from here to a third chain
 	info, err := o.identify(ctx, src, &traceRequest{chain: spec})
 	if err != nil {
 		src.Close()
@@ -54,7 +56,7 @@ func openEVMLinked(ctx context.Context, o *traceOptions, name string, via chainI
 		return nil, usageErr("--rpc %s=URL: %v", name, err)
 	}
 	return &linkedChain{
-		name: spec.Name, kind: kindEVM, own: src, save: via.save,
+		name: spec.Name, kind: kindEVM, own: src, save: via.save, wrappedNatives: reg.WrappedNatives(spec.Name),
 		close: func() { rc.Close(); src.Close() },
 		chain: crosschain.Chain{Name: spec.Name, Source: src, Clock: crosschain.EVMClock{C: rc},
 			Coin: tracer.Token{Symbol: spec.NativeSymbol, Decimals: spec.NativeDecimals}, Labels: reg},

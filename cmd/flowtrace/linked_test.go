@@ -45,8 +45,10 @@ func TestLinkedURLs(t *testing.T) {
 		{name: "not a Bitcoin trace", btc: "http://env", args: []string{"--chain", "bitcoin", "--rpc", "http://b"}, want: map[string][]string{}},
 		{name: "two Bitcoin networks", args: []string{"--rpc", "http://e", "--rpc", "bitcoin=http://b", "--rpc", "bitcoin-regtest=http://r"},
 			err: "--rpc names nodes of bitcoin and bitcoin-regtest: a trace goes on on one Bitcoin network"},
-		{name: "no bridge between EVM chains yet", args: []string{"--rpc", "http://e", "--rpc", "base=http://b"},
-			err: "--rpc base=URL: no bridge is followed from ethereum to base yet (followed: thorchain from evm to bitcoin chains)"},
+		{name: "EVM chains over EVM bridges", args: []string{"--rpc", "http://e", "--rpc", "base=http://b", "--rpc", "arbitrum=http://a"},
+			want: map[string][]string{"arbitrum": {"http://a"}, "base": {"http://b"}}},
+		{name: "no bridge from Bitcoin to EVM chains", args: []string{"--chain", "bitcoin", "--rpc", "http://b", "--rpc", "base=http://e"},
+			err: "--rpc base=URL: no bridge is followed from bitcoin to base yet (followed: thorchain from evm to bitcoin chains; across, stargate from evm to evm chains)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(evmRPCEnv, "")

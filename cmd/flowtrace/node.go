@@ -28,7 +28,8 @@ func (o *traceOptions) registerNode(cmd *cobra.Command) {
 	f.IntVar(&o.batchSize, "batch-size", 100, "JSON-RPC requests per batch")
 	f.DurationVar(&o.timeout, "request-timeout", 2*time.Minute, "give up on an HTTP request after this long and retry it")
 	f.Int64Var(&o.maxResponseMB, "max-response-mb", 64, "largest answer accepted from the node, in MiB: larger ones are asked again in smaller parts")
-	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb")
+	f.BoolVar(&o.anyGenesis, "skip-genesis-check", false, "accept nodes that answer a chain's id from another genesis block (a local network playing the chain); the chain id is still checked")
+	group(cmd, "Node", "rpc", "native", "requests-per-second", "max-concurrent-requests", "batch-size", "request-timeout", "max-response-mb", "skip-genesis-check")
 
 	o.recordFiles, o.replayFiles = newChainFiles(&o.record), newChainFiles(&o.replay)
 	f.Var(o.recordFiles, "record", "record the node's answers to FILE (for tests and reproducible runs); CHAIN=FILE for another chain of the trace, one file per chain")
@@ -154,7 +155,11 @@ func (o *traceOptions) identify(ctx context.Context, src *evm.Source, r *traceRe
 		}
 		return info, withCode(exitError, fmt.Errorf("%v; check that the node is up and --rpc (or ETH_RPC_URL) is right", err))
 	}
-	if err := checkChain(r.chain, info.ChainID, info.GenesisHash); err != nil {
+	genesis := info.GenesisHash
+	if o.anyGenesis {
+		genesis = ""
+	}
+	if err := checkChain(r.chain, info.ChainID, genesis); err != nil {
 		return info, usageErr("%v", err)
 	}
 	return info, nil
@@ -194,7 +199,7 @@ type node struct {
 // nodeKey is what a node depends on: two cases with the same key can share one.
 func (o *traceOptions) nodeKey(r *traceRequest) string {
 	return fmt.Sprint(o.rpcURLs, r.chain.Name, r.native, o.rps, o.maxConcurrent, o.batchSize, o.maxBlocks, o.timeout,
-		o.maxResponseMB, o.labelFiles, o.noBundled, r.cache, o.cache.reorgBuffer, o.record, o.replay)
+		o.maxResponseMB, o.labelFiles, o.noBundled, r.cache, o.cache.reorgBuffer, o.record, o.replay, o.anyGenesis)
 }
 
 // openNode loads the labels, dials and identifies the node and opens the cache.
@@ -211,7 +216,10 @@ func (o *traceOptions) openNode(ctx context.Context, r *traceRequest, stderr io.
 	if err != nil {
 		return nil, err
 	}
-	src.DecodeEvents()  // THORChain router and Tornado events -> bridge and mixer patterns
+	src.DecodeEvents() // THORChain router and Tornado events -> bridge and mixer patterns
+	if o.linksEVM(r.chain.Name) {
+		src.DecodeBridges() // Across and Stargate deposits, paired with their fills on the linked chains
+	}
 	src.DescribeAhead() // recipients' eth_getCode in the round of the signer lookups
 	info, err := o.identify(ctx, src, r)
 	if err != nil {

@@ -25,12 +25,14 @@ type taintAssets struct {
 		Asset     string            `json:"asset"`
 		Stolen    string            `json:"stolen"`
 		SwappedIn string            `json:"swapped_in"`
+		BridgedIn string            `json:"bridged_in"`
 		Buckets   map[string]string `json:"buckets"`
 	} `json:"assets"`
 }
 
-// TestFixturesUnderEveryTaintModel traces every fixture with --taint all:
-// each model's buckets add up to what was stolen (plus what swaps bought),
+// TestFixturesUnderEveryTaintModel traces every fixture (over all its
+// chains) with --taint all: each model's buckets add up to what was stolen
+// (plus what swaps bought and bridges paid in),
 // and each model alone gives the accounting --taint all shows for it.
 func TestFixturesUnderEveryTaintModel(t *testing.T) {
 	cases, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "rpc.replay"))
@@ -40,7 +42,7 @@ func TestFixturesUnderEveryTaintModel(t *testing.T) {
 	trace := func(t *testing.T, replay, model string) taintDoc {
 		t.Helper()
 		out := t.TempDir()
-		args := append([]string{"trace", "-q", "--replay", replay, "--out", out, "--taint", model}, caseArgs(t, filepath.Dir(replay))...)
+		args := append(append([]string{"trace", "-q", "--out", out, "--taint", model}, replayArgs(t, filepath.Dir(replay))...), caseArgs(t, filepath.Dir(replay))...)
 		if code, _, stderr := runCLI(t, args...); code != exitOK {
 			t.Fatalf("--taint %s: exit %d:\n%s", model, code, stderr)
 		}
@@ -64,8 +66,10 @@ func TestFixturesUnderEveryTaintModel(t *testing.T) {
 			for model, s := range byModel {
 				for _, a := range s.Assets {
 					sum, want := new(big.Int), amountOf(t, a.Stolen)
-					if a.SwappedIn != "" {
-						want.Add(want, amountOf(t, a.SwappedIn))
+					for _, in := range []string{a.SwappedIn, a.BridgedIn} {
+						if in != "" {
+							want.Add(want, amountOf(t, in))
+						}
 					}
 					for _, v := range a.Buckets {
 						sum.Add(sum, amountOf(t, v))

@@ -45,6 +45,7 @@ type traceOptions struct {
 	maxBlocks       uint64
 	timeout         time.Duration
 	maxResponseMB   int64
+	anyGenesis      bool // --skip-genesis-check
 	stopAtContracts bool
 	labelFiles      []string
 	noBundled       bool
@@ -452,6 +453,9 @@ func (o *traceOptions) params(r *traceRequest, w tracer.BlockRange) map[string]s
 		"from_block": strconv.FormatUint(w.From, 10), "to_block": strconv.FormatUint(w.To, 10),
 		"depth": strconv.Itoa(o.depth), "min_value": o.minValue, "max_addresses": strconv.Itoa(o.maxAddresses),
 		"stop_at_contracts": strconv.FormatBool(o.stopAtContracts), "taint": cmp.Or(o.taint, "poison"),
+	}
+	if o.anyGenesis {
+		p["skip_genesis_check"] = "true"
 	}
 	if len(r.theftTxs) > 0 {
 		p["theft_txs"] = strings.Join(r.theftTxs, ",")

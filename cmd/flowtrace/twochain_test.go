@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowtrace/flowtrace/fixtures/btcnode"
 	"github.com/flowtrace/flowtrace/fixtures/devnode"
+	"github.com/flowtrace/flowtrace/fixtures/graphdoc"
 	"github.com/flowtrace/flowtrace/fixtures/scenario"
 	"github.com/flowtrace/flowtrace/fixtures/twochain"
 )
@@ -122,7 +123,7 @@ func checkTwoChain(t *testing.T, g *twochain.Case, out string) {
 // amounts, each edge's chain, asset and amounts, the patterns' kinds and
 // the accounting, sorted.
 func shapeOf(t *testing.T, data []byte) map[string][]string {
-	d, err := twochain.ReadDoc(data)
+	d, err := graphdoc.Read(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +166,8 @@ func TestCrossChainBadInput(t *testing.T) {
 			`--rpc dogecoin=URL: unknown chain "dogecoin"`},
 		{"neither chain is the traced one", []string{"--rpc", "bitcoin-regtest=http://u:secretpw@127.0.0.1:1/", "--rpc", "bitcoin=http://u:secretpw@127.0.0.1:2/"},
 			"--rpc names nodes of bitcoin and bitcoin-regtest but none of the traced chain dev"},
-		{"a chain no bridge reaches", []string{"--rpc", "http://127.0.0.1:1/", "--rpc", "arbitrum=http://u:secretpw@127.0.0.1:2/"},
-			"--rpc arbitrum=URL: no bridge is followed from dev to arbitrum yet"},
+		{"a chain no bridge reaches", []string{"--chain", "bitcoin-regtest", "--rpc", "http://u:secretpw@127.0.0.1:1/", "--rpc", "arbitrum=http://u:secretpw@127.0.0.1:2/"},
+			"--rpc arbitrum=URL: no bridge is followed from bitcoin-regtest to arbitrum yet"},
 		{"a node of another network than its key", []string{"--replay", ethReplay, "--replay", "bitcoin=" + btcReplay},
 			"the node given for bitcoin serves bitcoin-regtest (getblockchaininfo chain \"regtest\"): give it as --rpc bitcoin-regtest=URL"},
 		{"unknown chain in --replay", []string{"--replay", ethReplay, "--replay", "doge=" + btcReplay}, `--replay doge=FILE: unknown chain "doge"`},

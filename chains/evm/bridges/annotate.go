@@ -14,18 +14,18 @@ import (
 // Annotation keys this package adds beside tracer's (tracer.AnnBridge,
 // AnnDestChain, AnnDestAddress, AnnDestAsset); values are plain text.
 const (
-	AnnSide        = "bridge_side"         // deposit or fill
-	AnnDepositID   = "bridge_deposit_id"   // Across deposit id (decimal)
-	AnnGUID        = "bridge_guid"         // LayerZero message guid (hex)
-	AnnNonce       = "bridge_nonce"        // LayerZero packet nonce on its path
-	AnnDestAmount  = "bridge_dest_amount"  // what the deposit asks to be paid out, base units of AnnDestAsset
-	AnnOriginChain = "bridge_origin_chain" // on a fill: the chain the deposit was made on
-	AnnPair        = "bridge_pair"         // paired, pending or not_found
-	AnnFillChain   = "bridge_fill_chain"   // the paired fill's chain
-	AnnFillTx      = "bridge_fill_tx"      // the paired fill's transaction
-	AnnReceived    = "bridge_received"     // what the fill paid, base units
-	AnnConfidence  = "bridge_confidence"   // of the pairing, 0 to 1
-	AnnDoubts      = "bridge_doubts"       // what lowered it, "; "-separated
+	AnnSide        = "bridge_side"               // deposit or fill
+	AnnDepositID   = "bridge_deposit_id"         // Across deposit id (decimal)
+	AnnGUID        = "bridge_guid"               // LayerZero message guid (hex)
+	AnnNonce       = "bridge_nonce"              // LayerZero packet nonce on its path
+	AnnDestAmount  = "bridge_dest_amount"        // what the deposit asks to be paid out, base units of AnnDestAsset
+	AnnOriginChain = "bridge_origin_chain"       // on a fill: the chain the deposit was made on
+	AnnPair        = "bridge_pair"               // paired, pending or not_found
+	AnnFillChain   = "bridge_fill_chain"         // the paired fill's chain
+	AnnFillTx      = "bridge_fill_tx"            // the paired fill's transaction
+	AnnReceived    = "bridge_received"           // what the fill paid, base units
+	AnnConfidence  = tracer.AnnPairingConfidence // of the pairing, 0 to 1
+	AnnDoubts      = tracer.AnnPairingDoubts     // what lowered it, "; "-separated
 	// The rest of a deposit event, so that DepositEvent can read it back
 	// from the transfer (a hop cache keeps annotations, not logs).
 	AnnEvent        = "bridge_event"         // the event's name, e.g. "FundsDeposited"
