@@ -85,3 +85,16 @@ func BenchmarkOutputs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteFiles is the whole step after a warm walk: Build, Detect
+// and the four files written into a folder, as flowtrace trace writes them.
+func BenchmarkWriteFiles(b *testing.B) {
+	tr := synthTrace(b, 3000)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := graph.WriteFiles(dir, tr, graph.Meta{}, graph.DOTOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
