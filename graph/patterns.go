@@ -136,6 +136,9 @@ func evidenceOf(es ...*Edge) []Evidence {
 func (f *Flow) fanOuts(o DetectOptions) []Pattern {
 	var ps []Pattern
 	for _, n := range f.nodes {
+		if len(f.out[n.ID]) < o.MinFanOut {
+			continue // too few payees in any asset
+		}
 		byAsset := map[tracer.Asset][]*Edge{}
 		for _, e := range f.taintedOut(n.ID) {
 			if !terminalEntity(e.To) {
