@@ -174,7 +174,8 @@ type foldKey struct {
 
 func (f *Flow) addTransfers(t *tracer.Trace, minTainted *big.Int) error {
 	seen := make(map[string]bool, len(t.Transfers))
-	folds := map[foldKey]*Edge{}
+	folds := make(map[foldKey]*Edge, len(t.Transfers))
+	f.transfers = make([]tracer.TracedTransfer, 0, len(t.Transfers))
 	for _, tt := range t.Transfers {
 		chain := cmp.Or(tt.Chain, t.Chain)
 		id := chain + ":" + tt.ID()

@@ -311,6 +311,9 @@ func (f *Flow) amountList(m map[tracer.Asset]*big.Int) string {
 // control characters except the line breaks it means. emicklei/dot quotes
 // it and escapes quotes and backslashes.
 func dotText(s string) string {
+	if printableASCII(s, true) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if r == '\n' || unicode.IsPrint(r) {
 			return r
@@ -321,11 +324,25 @@ func dotText(s string) string {
 
 // clip shortens s to at most n runes, on one line.
 func clip(s string, n int) string {
+	if len(s) <= n && printableASCII(s, false) && !strings.HasPrefix(s, " ") && !strings.HasSuffix(s, " ") && !strings.Contains(s, "  ") {
+		return s // one line of single spaces already, and short
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// printableASCII reports whether s is printable ASCII only (and line
+// breaks, when newlines is set).
+func printableASCII(s string, newlines bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' || c > '~') && !(newlines && c == '\n') {
+			return false
+		}
+	}
+	return true
 }
 
 // peelColor draws the peel chain's path.

@@ -241,20 +241,29 @@ func TestReportEscapesCells(t *testing.T) {
 	}
 }
 
-// WriteJSON streams nodes and edges; its bytes are encoding/json's of the
-// whole document, for flows with and without nodes and edges.
+// WriteJSON streams nodes, edges and patterns; its bytes are
+// encoding/json's of the whole document, for flows with and without them.
 func TestJSONStreamedEqualsWhole(t *testing.T) {
+	planted, _ := plantedFlow(t)
+	flows := map[string]*Flow{"planted": planted}
 	for name, tr := range map[string]*tracer.Trace{"sample": sampleTrace(), "hostile": hostileTrace(), "empty": {}} {
 		f, err := Build(tr, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		f.Detect(DetectOptions{})
+		flows[name] = f
+	}
+	for name, f := range flows {
 		d := jsonOf(f, hostileMeta)
 		for _, n := range f.nodes {
 			d.Nodes = append(d.Nodes, f.nodeOf(n))
 		}
 		for _, e := range f.edges {
 			d.Edges = append(d.Edges, edgeOf(f, e))
+		}
+		for _, p := range f.Patterns {
+			d.Patterns = append(d.Patterns, f.patternOf(p))
 		}
 		var want, got bytes.Buffer
 		if err := newJSONEncoder(&want, "").Encode(d); err != nil {
@@ -266,8 +275,42 @@ func TestJSONStreamedEqualsWhole(t *testing.T) {
 		if len(f.nodes) == 0 && name != "empty" {
 			t.Errorf("%s: no nodes", name)
 		}
+		if len(f.Patterns) == 0 && name == "planted" {
+			t.Errorf("%s: no patterns", name)
+		}
 		if d := cmp.Diff(want.String(), got.String()); d != "" {
 			t.Errorf("%s: streamed (-whole +streamed):\n%s", name, d)
+		}
+	}
+}
+
+// indented quotes every string as encoding/json does: escapes, invalid
+// UTF-8, line separators and HTML characters unescaped.
+func TestIndentedQuotesAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain 0xAbC", `q"b\s`, "tab\tnl\n\x00\x1f\b\f", "<a&b>", "caf\u00e9 \u2028\u2029", "bad \xff\xfe utf8", "\u007f"} {
+		var want bytes.Buffer
+		if err := newJSONEncoder(&want, "").Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		in := newIndented(0)
+		in.str(s)
+		if got := string(in.b) + "\n"; got != want.String() {
+			t.Errorf("str(%q) = %s, want %s", s, got, want.String())
+		}
+	}
+}
+
+// indented writes floats as encoding/json does, exponent forms included.
+func TestIndentedFloatsAsEncodingJSON(t *testing.T) {
+	for _, v := range []float64{0, 0.5, 1, 0.95, 1.0 / 3, 123456.789, 1e-7, 2.5e-9, 1e21, -0.25} {
+		var want bytes.Buffer
+		if err := newJSONEncoder(&want, "").Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		in := newIndented(0)
+		in.floatField("k", v)
+		if got := strings.TrimPrefix(string(in.b), "\n\"k\": ") + "\n"; got != want.String() || in.err != nil {
+			t.Errorf("floatField(%v) = %s (%v), want %s", v, got, in.err, want.String())
 		}
 	}
 }

@@ -22,11 +22,11 @@ func FormatAmount(v *big.Int, decimals uint8) string {
 	// Round to keep decimals: q = round(|v| / 10^(decimals-keep)).
 	q := new(big.Int).Abs(v)
 	if drop := int(decimals) - keep; drop > 0 {
-		div := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(drop)), nil)
+		div := pow10[drop]
 		var r big.Int
 		q.QuoRem(q, div, &r)
 		if r.Lsh(&r, 1).Cmp(div) >= 0 {
-			q.Add(q, big.NewInt(1))
+			q.Add(q, bigOne)
 		}
 	}
 	if q.Sign() == 0 && v.Sign() != 0 {
@@ -46,6 +46,18 @@ func FormatAmount(v *big.Int, decimals uint8) string {
 	}
 	return s
 }
+
+// pow10 holds 10^i for every number of decimals a token can have; read only.
+var pow10 = func() (p [256]*big.Int) {
+	ten := big.NewInt(10)
+	p[0] = big.NewInt(1)
+	for i := 1; i < len(p); i++ {
+		p[i] = new(big.Int).Mul(p[i-1], ten)
+	}
+	return p
+}()
+
+var bigOne = big.NewInt(1)
 
 func groupThousands(digits string) string {
 	if len(digits) <= 3 {

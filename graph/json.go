@@ -202,54 +202,57 @@ type jsonStats struct {
 
 // WriteJSON writes graph.json, the output contract (DESIGN.md): amounts are
 // base-unit decimal strings, assets "native" or the token address, and
-// every list is sorted so that equal flows give equal bytes. The nodes and
-// edges are written one at a time, so the document is never whole in memory;
-// the bytes are those of encoding/json's indented encoding of jsonDoc.
+// every list is sorted so that equal flows give equal bytes. The nodes,
+// edges and patterns are written one at a time, so the document is never
+// whole in memory; the bytes are those of encoding/json's indented encoding
+// of jsonDoc (those three lists encoded by indented).
 func WriteJSON(w io.Writer, f *Flow, meta Meta) error {
 	var head bytes.Buffer
 	if err := newJSONEncoder(&head, "").Encode(jsonOf(f, meta)); err != nil {
 		return fmt.Errorf("graph: write json: %w", err)
 	}
-	// The document without nodes and edges has them as "[]" at the top
+	// The document without nodes, edges and patterns has them as "[]" at the top
 	// level: the only place a line can start with exactly these bytes.
 	doc := head.Bytes()
 	nodesAt := bytes.Index(doc, []byte(jsonNodesMark))
 	edgesAt := bytes.Index(doc, []byte(jsonEdgesMark))
-	if nodesAt < 0 || edgesAt < nodesAt {
-		return errors.New("graph: write json: nodes and edges not where expected")
+	patternsAt := bytes.Index(doc, []byte(jsonPatternsMark))
+	if nodesAt < 0 || edgesAt < nodesAt || patternsAt < edgesAt {
+		return errors.New("graph: write json: nodes, edges and patterns not where expected")
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
-	enc := newJSONEncoder(&buf, "    ")
-	array := func(mark string, n int, elem func(i int) any) error {
-		if n == 0 {
-			_, err := bw.WriteString(mark)
-			return err
-		}
-		bw.WriteString(mark[:len(mark)-len("],\n")] + "\n")
+	in := newIndented(1)
+	// array writes the member mark stands for, element by element.
+	array := func(mark string, n int, elem func(i int)) error {
+		in.b = append(in.b[:0], mark[:len(mark)-len("[],\n")]...)
+		in.open('[')
 		for i := range n {
-			buf.Reset()
-			if err := enc.Encode(elem(i)); err != nil {
+			elem(i)
+			if in.err != nil {
+				return in.err
+			}
+			if _, err := bw.Write(in.b); err != nil {
 				return err
 			}
-			bw.WriteString("    ")
-			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-			if i < n-1 {
-				bw.WriteByte(',')
-			}
-			bw.WriteByte('\n')
+			in.b = in.b[:0]
 		}
-		_, err := bw.WriteString("  ],\n")
+		in.close(']')
+		in.b = append(in.b, ",\n"...)
+		_, err := bw.Write(in.b)
 		return err
 	}
 	bw.Write(doc[:nodesAt])
-	err := array(jsonNodesMark, len(f.nodes), func(i int) any { return f.nodeOf(f.nodes[i]) })
+	err := array(jsonNodesMark, len(f.nodes), func(i int) { in.node(f.nodeOf(f.nodes[i])) })
 	if err == nil {
 		bw.Write(doc[nodesAt+len(jsonNodesMark) : edgesAt])
-		err = array(jsonEdgesMark, len(f.edges), func(i int) any { return edgeOf(f, f.edges[i]) })
+		err = array(jsonEdgesMark, len(f.edges), func(i int) { in.edge(edgeOf(f, f.edges[i])) })
 	}
 	if err == nil {
-		bw.Write(doc[edgesAt+len(jsonEdgesMark):])
+		bw.Write(doc[edgesAt+len(jsonEdgesMark) : patternsAt])
+		err = array(jsonPatternsMark, len(f.Patterns), func(i int) { in.pattern(f.patternOf(f.Patterns[i])) })
+	}
+	if err == nil {
+		bw.Write(doc[patternsAt+len(jsonPatternsMark):])
 		err = bw.Flush()
 	}
 	if err != nil {
@@ -258,10 +261,11 @@ func WriteJSON(w io.Writer, f *Flow, meta Meta) error {
 	return nil
 }
 
-// Where WriteJSON puts the nodes and edges.
+// Where WriteJSON puts the nodes, edges and patterns.
 const (
-	jsonNodesMark = "  \"nodes\": [],\n"
-	jsonEdgesMark = "  \"edges\": [],\n"
+	jsonNodesMark    = "  \"nodes\": [],\n"
+	jsonEdgesMark    = "  \"edges\": [],\n"
+	jsonPatternsMark = "  \"patterns\": [],\n"
 )
 
 // newJSONEncoder is the encoding of graph.json: two-space indent after
@@ -273,7 +277,7 @@ func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
 	return enc
 }
 
-// jsonOf is the document with empty nodes and edges (see WriteJSON).
+// jsonOf is the document with empty nodes, edges and patterns (see WriteJSON).
 func jsonOf(f *Flow, meta Meta) jsonDoc {
 	d := jsonDoc{
 		Version:  JSONVersion,
@@ -284,7 +288,7 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 		Window:   jsonWindow{f.Window.From, f.Window.To},
 		Nodes:    []jsonNode{},
 		Edges:    []jsonEdge{},
-		Patterns: make([]jsonPattern, 0, len(f.Patterns)),
+		Patterns: []jsonPattern{},
 		Summary:  jsonSummary{Assets: make([]jsonAsset, 0, len(f.Summary))},
 		Taint:    f.Taint, StolenBasis: f.StolenBasis, Read: f.Read,
 		Unexplained: make([]jsonUnexplained, 0, len(f.Unexplained)),
@@ -297,14 +301,6 @@ func jsonOf(f *Flow, meta Meta) jsonDoc {
 			StopDetail: f.Stats.StopDetail,
 			Methods:    nonNil(f.Stats.Methods),
 		},
-	}
-	for _, p := range f.Patterns {
-		jp := jsonPattern{Kind: p.Kind, Addresses: f.localAddresses(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
-			Confidence: p.Confidence, Detail: orEmpty(p.Detail)}
-		for _, ev := range p.Evidence {
-			jp.Evidence = append(jp.Evidence, jsonEvidence{ev.TxHash, ev.Block, amountString(ev.Amount)})
-		}
-		d.Patterns = append(d.Patterns, jp)
 	}
 	for _, m := range f.Alternatives {
 		alt := jsonAlternative{Taint: m.Taint, Assets: []jsonAsset{}}
@@ -361,6 +357,15 @@ func (f *Flow) assetOf(a tracer.AssetSummary) jsonAsset {
 		ja.Chain, ja.Asset = c, local
 	}
 	return ja
+}
+
+func (f *Flow) patternOf(p Pattern) jsonPattern {
+	jp := jsonPattern{Kind: p.Kind, Addresses: f.localAddresses(p.Addresses), Evidence: make([]jsonEvidence, 0, len(p.Evidence)),
+		Confidence: p.Confidence, Detail: orEmpty(p.Detail)}
+	for _, ev := range p.Evidence {
+		jp.Evidence = append(jp.Evidence, jsonEvidence{ev.TxHash, ev.Block, amountString(ev.Amount)})
+	}
+	return jp
 }
 
 func (f *Flow) nodeOf(n *Node) jsonNode {

@@ -111,7 +111,14 @@ func (f *Flow) taintedOut(id string) []*Edge {
 }
 
 func evidenceOf(es ...*Edge) []Evidence {
-	var ev []Evidence
+	n := 0
+	for _, e := range es {
+		n += len(e.Transfers)
+	}
+	if n == 0 {
+		return nil
+	}
+	ev := make([]Evidence, 0, n)
 	for _, e := range es {
 		for _, t := range e.Transfers {
 			ev = append(ev, Evidence{TxHash: t.TxHash, Block: t.BlockNumber, Amount: new(big.Int).Set(t.Tainted)})
@@ -129,6 +136,9 @@ func evidenceOf(es ...*Edge) []Evidence {
 func (f *Flow) fanOuts(o DetectOptions) []Pattern {
 	var ps []Pattern
 	for _, n := range f.nodes {
+		if len(f.out[n.ID]) < o.MinFanOut {
+			continue // too few payees in any asset
+		}
 		byAsset := map[tracer.Asset][]*Edge{}
 		for _, e := range f.taintedOut(n.ID) {
 			if !terminalEntity(e.To) {
@@ -216,7 +226,8 @@ func densest(edges []*Edge, span uint64) []*Edge {
 func equalLots(edges []*Edge) (*big.Int, []*Edge) {
 	groups := map[string][]*Edge{}
 	for _, e := range edges {
-		groups[e.Tainted.String()] = append(groups[e.Tainted.String()], e)
+		k := e.Tainted.String()
+		groups[k] = append(groups[k], e)
 	}
 	var lot *big.Int
 	var best []*Edge

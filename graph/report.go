@@ -394,6 +394,10 @@ func (f *Flow) writePatterns(w io.Writer) {
 			if p.Kind != pt.kind {
 				continue
 			}
+			if len(t.rows) > reportRows+1 {
+				t.row() // past what write shows: counted, not rendered
+				continue
+			}
 			var addrs, detail, ev []string
 			for _, a := range p.Addresses {
 				addrs = append(addrs, string(a))

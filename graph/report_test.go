@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -92,5 +93,41 @@ func TestReportFoldsUnrecognisedTokens(t *testing.T) {
 	md = report(t, sampleTrace(), Meta{Tokens: registry{usdt: true}})
 	if stolen := section(md, "## Stolen value"); !strings.Contains(stolen, "| USDT | 1,000 |") || strings.Contains(stolen, "other tokens") {
 		t.Errorf("a recognised token is not in the headline:\n%s", stolen)
+	}
+}
+
+// A pattern kind with more rows than the report shows lists the first
+// reportRows+1 and counts the rest.
+func TestReportCountsPatternRowsItLeavesOut(t *testing.T) {
+	tr := fanoutTrace(reportRows + 20)
+	for i := range tr.Nodes { // each leaf still holds all it received: dormant
+		if tr.Nodes[i].Held != nil {
+			tr.Nodes[i].Received = tr.Nodes[i].Held
+		}
+	}
+	f, err := Build(tr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Detect(DetectOptions{})
+	var dormant []Pattern
+	for _, p := range f.Patterns {
+		if p.Kind == KindDormant {
+			dormant = append(dormant, p)
+		}
+	}
+	if len(dormant) <= reportRows+1 {
+		t.Fatalf("%d dormant patterns, want more than %d", len(dormant), reportRows+1)
+	}
+	var md bytes.Buffer
+	if err := WriteReport(&md, f, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	section := md.String()[strings.Index(md.String(), "### Dormant"):]
+	if want := fmt.Sprintf("… and %d more rows.", len(dormant)-reportRows-1); !strings.Contains(section, want) {
+		t.Errorf("dormant section lacks %q", want)
+	}
+	if last := string(dormant[reportRows].Addresses[0]); !strings.Contains(section, last) || strings.Contains(section, string(dormant[reportRows+1].Addresses[0])) {
+		t.Errorf("dormant section should end its rows with %s", last)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/flowtrace/flowtrace/cache/redis"
 	"github.com/flowtrace/flowtrace/chains/evm"
 	"github.com/flowtrace/flowtrace/fixtures/synthnode"
+	"github.com/flowtrace/flowtrace/graph"
 	"github.com/flowtrace/flowtrace/tracer"
 )
 
@@ -55,12 +56,14 @@ func cacheRows(ctx context.Context, t *Table, o options, lat time.Duration) erro
 type timed struct {
 	wall, cpu  time.Duration
 	roundTrips int64
+	files      time.Duration // of wall: writing the four files, when the run wrote them
 }
 
-// cacheRowsWith adds two rows per store: a case as a batch worker traces it
+// cacheRowsWith adds three rows per store: a case as a batch worker traces it
 // (the node identified once per worker, so a warm case asks the node
-// nothing), and as flowtrace trace does (each run identifies the chain: one
-// round trip).
+// nothing), as flowtrace trace does (each run identifies the chain: one
+// round trip), and as flowtrace trace does including its four files
+// (graph.WriteFiles into a temporary folder; graph.svg left out).
 func cacheRowsWith(ctx context.Context, t *Table, o options, lat time.Duration, stores []namedStore) error {
 	n := 3000
 	if o.quick {
@@ -75,11 +78,27 @@ func cacheRowsWith(ctx context.Context, t *Table, o options, lat time.Duration, 
 	// A fresh anchor per bench run keeps the cold runs cold in a shared store
 	// (an anchor counts up to 16 characters).
 	anchor := strconv.FormatInt(time.Now().UnixNano(), 16)
-	measure := func(trace func() (*tracer.Trace, error)) (timed, error) {
+	out, err := os.MkdirTemp("", "flowtrace-bench-out-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(out)
+	// measure times trace, and writing its files when files is set.
+	measure := func(trace func() (*tracer.Trace, error), files bool) (timed, error) {
 		srv.ResetStats()
 		began, cpu := time.Now(), cpuTime()
 		tr, err := trace()
+		walked := time.Now()
+		if err == nil && files {
+			var paths []string
+			if paths, err = graph.WriteFiles(out, tr, graph.Meta{}, graph.DOTOptions{}); err == nil && len(paths) != 4 {
+				err = fmt.Errorf("wrote %d files, want 4", len(paths))
+			}
+		}
 		r := timed{wall: time.Since(began), cpu: cpuTime() - cpu, roundTrips: srv.Stats().RoundTrips}
+		if files {
+			r.files = time.Since(walked)
+		}
 		if err == nil {
 			err = exact(tr, g)
 		}
@@ -94,7 +113,7 @@ func cacheRowsWith(ctx context.Context, t *Table, o options, lat time.Duration, 
 		}
 		// One cold run, then warmRuns re-runs: the row shows their median
 		// (a warm run is CPU-bound, so it varies with the machine's load).
-		var worker, fresh [1 + warmRuns]timed
+		var worker, fresh, files [1 + warmRuns]timed
 		err = func() error {
 			nd, err := openCached(ctx, srv.URL(), store, "w"+anchor)
 			if err != nil {
@@ -102,14 +121,19 @@ func cacheRowsWith(ctx context.Context, t *Table, o options, lat time.Duration, 
 			}
 			defer nd.src.Close()
 			for i := range worker {
-				if worker[i], err = measure(func() (*tracer.Trace, error) { return nd.walk(ctx, g) }); err != nil {
+				if worker[i], err = measure(func() (*tracer.Trace, error) { return nd.walk(ctx, g) }, false); err != nil {
 					return fmt.Errorf("%s, worker run %d: %w", s.name, i, err)
 				}
 				nd.src.Forget() // as a worker does between cases
 			}
 			for i := range fresh {
-				if fresh[i], err = measure(func() (*tracer.Trace, error) { return traceCached(ctx, srv.URL(), g, store, "t"+anchor) }); err != nil {
+				if fresh[i], err = measure(func() (*tracer.Trace, error) { return traceCached(ctx, srv.URL(), g, store, "t"+anchor) }, false); err != nil {
 					return fmt.Errorf("%s, trace run %d: %w", s.name, i, err)
+				}
+			}
+			for i := range files {
+				if files[i], err = measure(func() (*tracer.Trace, error) { return traceCached(ctx, srv.URL(), g, store, "f"+anchor) }, true); err != nil {
+					return fmt.Errorf("%s, trace and files run %d: %w", s.name, i, err)
 				}
 			}
 			return nil
@@ -120,6 +144,7 @@ func cacheRowsWith(ctx context.Context, t *Table, o options, lat time.Duration, 
 		}
 		t.add(cacheRow(fmt.Sprintf("%s: a case on a worker (chain identified once), cold vs warm, 6-hop synthetic at %s", s.name, lat), worker[:], 0))
 		t.add(cacheRow(fmt.Sprintf("%s: flowtrace trace (identifies the chain each run), cold vs warm, 6-hop synthetic at %s", s.name, lat), fresh[:], 1))
+		t.add(cacheRow(fmt.Sprintf("%s: flowtrace trace and its four files (graph.json, graph.dot, transfers.csv, report.md; no graph.svg), cold vs warm, 6-hop synthetic at %s", s.name, lat), files[:], 1))
 	}
 	return nil
 }
@@ -136,14 +161,22 @@ func cacheRow(name string, runs []timed, warmRoundTrips int64) Row {
 		rt = max(rt, r.roundTrips)
 	}
 	speedup := float64(cold.wall) / float64(warm.wall)
-	return Row{Section: "cache", Name: name,
-		Measured: fmt.Sprintf("cold %s (%d round trips), warm %s (median of %d; at most %d round trips, CPU %s): %.1fx",
-			ms(cold.wall), cold.roundTrips, ms(warm.wall), len(runs)-1, rt, ms(warm.cpu), speedup),
-		Bound:   fmt.Sprintf("warm >= 20x faster, %d round trips", warmRoundTrips),
-		Verdict: verdict(speedup >= 20 && rt == warmRoundTrips),
+	measured := fmt.Sprintf("cold %s (%d round trips), warm %s (median of %d; at most %d round trips, CPU %s",
+		ms(cold.wall), cold.roundTrips, ms(warm.wall), len(runs)-1, rt, ms(warm.cpu))
+	if warm.files > 0 {
+		measured += fmt.Sprintf("; the files %s of it", ms(warm.files))
+	}
+	row := Row{Section: "cache", Name: name,
+		Measured: measured + fmt.Sprintf("): %.1fx", speedup),
+		Bound:    fmt.Sprintf("warm >= 20x faster, %d round trips", warmRoundTrips),
+		Verdict:  verdict(speedup >= 20 && rt == warmRoundTrips),
 		Figures: map[string]float64{"cold_ms": msf(cold.wall), "warm_ms": msf(warm.wall), "speedup": speedup,
 			"cold_round_trips": float64(cold.roundTrips), "warm_round_trips": float64(rt),
 			"cold_cpu_ms": msf(cold.cpu), "warm_cpu_ms": msf(warm.cpu)}}
+	if warm.files > 0 {
+		row.Figures["cold_files_ms"], row.Figures["warm_files_ms"] = msf(cold.files), msf(warm.files)
+	}
+	return row
 }
 
 // median is the run of median wall time (the upper one of an even count).

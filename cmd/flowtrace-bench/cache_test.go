@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,17 +14,21 @@ import (
 
 // TestCacheRowsRoundTrips: a warm case asks the node nothing on a worker's
 // identified node, and only the chain's identity (one round trip) as
-// flowtrace trace; both trace exactly the planted flow, cold and warm.
+// flowtrace trace, with or without writing its four files; all trace
+// exactly the planted flow, cold and warm.
 func TestCacheRowsRoundTrips(t *testing.T) {
 	tb := &Table{}
 	stores := []namedStore{{"memory", func() (cache.Store, error) { return memory.New(), nil }}}
 	if err := cacheRowsWith(t.Context(), tb, options{quick: true}, time.Millisecond, stores); err != nil {
 		t.Fatal(err) // includes a trace that missed a planted address
 	}
-	if len(tb.Rows) != 2 {
-		t.Fatalf("%d rows, want a worker row and a trace row", len(tb.Rows))
+	if len(tb.Rows) != 3 {
+		t.Fatalf("%d rows, want a worker row, a trace row and a trace-and-files row", len(tb.Rows))
 	}
-	for i, want := range []float64{0, 1} {
+	if _, ok := tb.Rows[2].Figures["warm_files_ms"]; !ok || !strings.Contains(tb.Rows[2].Measured, "the files") {
+		t.Errorf("%s: %s; want the files' share of the warm run", tb.Rows[2].Name, tb.Rows[2].Measured)
+	}
+	for i, want := range []float64{0, 1, 1} {
 		f := tb.Rows[i].Figures
 		if f["warm_round_trips"] != want || f["cold_round_trips"] <= want+5 {
 			t.Errorf("%s: %v round trips cold, %v warm; want many cold, %v warm", tb.Rows[i].Name, f["cold_round_trips"], f["warm_round_trips"], want)

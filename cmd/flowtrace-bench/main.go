@@ -3,7 +3,8 @@
 // grows, wall time at 50 ms per round trip against hops x dependent rounds,
 // time and memory of a 100,000-address trace, export times, the writing of
 // every output of a 3,000-address trace (graph.svg included), and the hop
-// cache cold and warm. It prints one table and writes it as JSON.
+// cache cold and warm (the walk alone, and with the four files written).
+// It prints one table and writes it as JSON.
 //
 // It runs against fixtures/synthnode (generated flows) and the in-process
 // dev node (the recorded scenario), never a remote node.
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "small sizes: a smoke run of every row")
 	fs.IntVar(&o.render, "render", 0, "instead of the table: measure only the writing of every output of a trace of this many addresses")
 	fs.BoolVar(&o.providers, "providers", false, "instead of the table: measure only the provider-limits row and the same flow without limits")
-	fs.BoolVar(&o.cacheOnly, "cache-only", false, "instead of the table: measure only the hop cache rows (a case cold and warm, on a worker and as flowtrace trace)")
+	fs.BoolVar(&o.cacheOnly, "cache-only", false, "instead of the table: measure only the hop cache rows (a case cold and warm, on a worker, as flowtrace trace, and as flowtrace trace with its four files)")
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the measurement to this file (go tool pprof)")
 	fs.StringVar(&o.child, "child", "", "internal: run one scale trace against this node URL and print its figures")
 	fs.IntVar(&o.batchCases, "batch", 0, "instead of the table: measure `flowtrace batch --queue` on this many cases")

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -26,51 +23,9 @@ import (
 // one line saying how to render it. It returns the paths written.
 func writeOutputs(ctx context.Context, dir string, t *tracer.Trace, meta graph.Meta, dotOpts graph.DOTOptions, renderTimeout time.Duration, logf func(string, ...any)) ([]string, error) {
 	began := time.Now()
-	flow, err := graph.Build(t, graph.Options{Windows: meta.Windows})
+	paths, err := graph.WriteFiles(dir, t, meta, dotOpts)
 	if err != nil {
-		return nil, err
-	}
-	flow.Detect(graph.DetectOptions{})
-	outputs := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"graph.json", func(w io.Writer) error { return graph.WriteJSON(w, flow, meta) }},
-		{"graph.dot", func(w io.Writer) error { return graph.WriteDOT(w, flow, dotOpts) }},
-		{"transfers.csv", func(w io.Writer) error { return graph.WriteCSV(w, flow) }},
-		{"report.md", func(w io.Writer) error { return graph.WriteReport(w, flow, meta) }},
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output: %w", err)
-	}
-	// The files are independent views of the flow: encoded side by side,
-	// then each written whole (and synced) side by side.
-	bufs := make([]bytes.Buffer, len(outputs))
-	errs := make([]error, len(outputs))
-	var wg sync.WaitGroup
-	for i, o := range outputs {
-		wg.Go(func() {
-			if err := o.write(&bufs[i]); err != nil {
-				errs[i] = fmt.Errorf("output: %s: %w", o.name, err)
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	paths := make([]string, len(outputs))
-	for i, o := range outputs {
-		paths[i] = filepath.Join(dir, o.name)
-		wg.Go(func() { errs[i] = writeFileAtomic(paths[i], bufs[i].Bytes()) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return paths[:i], err
-		}
+		return paths, err
 	}
 	svg, note := writeSVG(ctx, filepath.Join(dir, "graph.dot"), filepath.Join(dir, "graph.svg"), renderTimeout, time.Until(began.Add(renderTimeout)), logf)
 	if svg != "" {
